@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * controller.c - the event loop and the sync step.
+ *
+ * A change from the watcher marks the state dirty.  The sync runs once the
+ * changes have been quiet for --debounce-ms, or --max-delay-ms after the
+ * first of a burst, whichever comes first: render, compare with the bytes
+ * last written, write atomically, reload.  Reloads are further spaced by
+ * --min-reload-interval-ms, because keepalived reloaded many times a
+ * second stops finishing the removals it has pending.
+ *
+ * The loop polls curl's sockets, a signalfd and the metrics server's
+ * epoll descriptor together, so one thread does everything and signal
+ * handlers do nothing at all.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "controller.h"
+#include "log.h"
+#include "metrics.h"
+#include "reloader.h"
+#include "store.h"
+#include "watcher.h"
+
+#define RETRY_MS    1000
+#define MAX_POLL_MS 1000
+#define NEVER       UINT64_MAX
+
+struct controller {
+    const struct ctl_config *cfg;
+    struct render_config rc;
+    struct api api;
+    CURLM *multi;
+    struct watcher watcher;
+    struct reloader reloader;
+    struct metrics_server *ms;
+    int sigfd;
+    bool stop;
+    int exit_code;
+
+    bool dirty;
+    uint64_t first_change_ms; /* of the changes not yet rendered */
+    uint64_t last_change_ms;
+    uint64_t sync_retry_ms; /* after a failed write */
+
+    struct buf last; /* bytes of the file as last written or found */
+    bool have_last;
+    bool reload_pending;
+    uint64_t reload_at_ms;
+    uint64_t last_reload_ms;
+    bool synced; /* file and keepalived up to date at least once */
+    char selector[320];
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_change(void *arg)
+{
+    struct controller *c = arg;
+    uint64_t now = now_ms();
+
+    if (!c->dirty)
+        c->first_change_ms = now;
+    c->dirty = true;
+    c->last_change_ms = now;
+}
+
+static uint64_t sync_due(const struct controller *c)
+{
+    uint64_t quiet, bound;
+
+    if (!c->dirty || !watcher_synced(&c->watcher))
+        return NEVER;
+    quiet = c->last_change_ms + c->cfg->debounce_ms;
+    bound = c->first_change_ms + c->cfg->max_delay_ms;
+    quiet = quiet < bound ? quiet : bound;
+    return quiet > c->sync_retry_ms ? quiet : c->sync_retry_ms;
+}
+
+static void reload(struct controller *c, uint64_t now)
+{
+    uint64_t earliest = c->last_reload_ms + c->cfg->min_reload_interval_ms;
+    uint64_t retry = now + RETRY_MS;
+    char err[512];
+    int rc;
+
+    if (c->last_reload_ms && now < earliest) {
+        c->reload_at_ms = earliest;
+        return;
+    }
+    rc = reloader_reload(&c->reloader, now, &retry, err, sizeof(err));
+    if (rc == 0) {
+        if (c->reloader.mode != RELOAD_NONE)
+            metrics.reloads++;
+        c->reload_pending = false;
+        c->last_reload_ms = now;
+        if (!c->synced)
+            log_info("first sync complete", "output", c->cfg->output, "endpoints",
+                     LOG_INT(metrics.endpoints), NULL);
+        c->synced = true;
+        metrics.ready = true;
+        metrics.last_sync = wall_seconds();
+        return;
+    }
+    if (rc != -EAGAIN) {
+        metrics.errors[ERR_RELOAD]++;
+        log_error("reload failed", "reason", err, NULL);
+        if (c->cfg->once) {
+            c->exit_code = 1;
+            c->stop = true;
+        }
+    }
+    c->reload_at_ms = retry;
+}
+
+static void sync_now(struct controller *c, uint64_t now)
+{
+    struct endpoint *eps = NULL;
+    struct buf out;
+    struct timespec t0, t1;
+    size_t n = 0;
+    int rc;
+
+    buf_init(&out, SIZE_MAX);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (store_collect(c->watcher.store, &eps, &n) < 0 ||
+        render_ipvs_conf(&c->rc, eps, n, &out) < 0) {
+        log_error("out of memory rendering", "output", c->cfg->output, NULL);
+        c->sync_retry_ms = now + RETRY_MS;
+        goto out;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics.last_render_seconds =
+        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    metrics.render_seconds_sum += metrics.last_render_seconds;
+    metrics.render_count++;
+    metrics.objects = store_count(c->watcher.store);
+    c->dirty = false;
+
+    if (!c->have_last && file_has_content(c->cfg->output, out.data, out.len) == 1) {
+        c->have_last = buf_append(&c->last, out.data, out.len) == 0;
+        log_info("configuration already up to date", "output", c->cfg->output, NULL);
+    } else if (c->have_last && out.len == c->last.len && !memcmp(out.data, c->last.data, out.len)) {
+        log_debug("configuration unchanged", "output", c->cfg->output, NULL);
+    } else {
+        rc = atomic_write_file(c->cfg->output, out.data, out.len, 0644);
+        if (rc < 0) {
+            metrics.errors[ERR_WRITE]++;
+            log_error("cannot write configuration; the previous file stays", "output",
+                      c->cfg->output, "error", strerror(-rc), NULL);
+            c->dirty = true;
+            c->sync_retry_ms = now + RETRY_MS;
+            if (c->cfg->once) {
+                c->exit_code = 1;
+                c->stop = true;
+            }
+            goto out;
+        }
+        metrics.writes++;
+        buf_reset(&c->last);
+        c->have_last = buf_append(&c->last, out.data, out.len) == 0;
+        c->reload_pending = true;
+        log_info("configuration written", "output", c->cfg->output, "real_servers",
+                 LOG_INT(render_count_real_servers(&c->rc, eps, n)), "objects",
+                 LOG_INT(metrics.objects), NULL);
+    }
+    metrics.endpoints = render_count_real_servers(&c->rc, eps, n);
+    c->sync_retry_ms = 0;
+    /* keepalived under supervision starts once the first file is in place */
+    if (!c->synced)
+        c->reload_pending = true;
+    if (c->reload_pending)
+        reload(c, now);
+out:
+    free(eps);
+    buf_free(&out);
+}
+
+static void handle_signals(struct controller *c)
+{
+    struct signalfd_siginfo si;
+
+    while (read(c->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGTERM:
+        case SIGINT:
+            log_info("stopping", "signal", LOG_INT(si.ssi_signo), NULL);
+            c->stop = true;
+            break;
+        case SIGCHLD:
+            reloader_reap(&c->reloader, now_ms());
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static void handle_transfers(struct controller *c)
+{
+    CURLMsg *msg;
+    int left;
+
+    while ((msg = curl_multi_info_read(c->multi, &left))) {
+        if (msg->msg == CURLMSG_DONE && watcher_owns(&c->watcher, msg->easy_handle))
+            watcher_done(&c->watcher, msg->data.result, now_ms());
+    }
+}
+
+static long until(uint64_t at, uint64_t now)
+{
+    if (at == NEVER)
+        return -1;
+    return at > now ? (long)(at - now) : 0;
+}
+
+static long min_timeout(long a, long b)
+{
+    if (a < 0)
+        return b;
+    if (b < 0)
+        return a;
+    return a < b ? a : b;
+}
+
+/* One turn: wait for something, then do whatever is due.  Returns the next timeout. */
+static void turn(struct controller *c, long timeout)
+{
+    struct curl_waitfd fds[2];
+    unsigned nfds = 0;
+    int running;
+    uint64_t now;
+
+    fds[nfds++] = (struct curl_waitfd){.fd = c->sigfd, .events = CURL_WAIT_POLLIN};
+    if (c->ms)
+        fds[nfds++] =
+            (struct curl_waitfd){.fd = metrics_server_fd(c->ms), .events = CURL_WAIT_POLLIN};
+    curl_multi_poll(c->multi, fds, nfds, (int)timeout, NULL);
+    curl_multi_perform(c->multi, &running);
+    handle_transfers(c);
+    handle_signals(c);
+    if (c->ms)
+        metrics_server_run(c->ms);
+
+    now = now_ms();
+    if (c->cfg->once && !watcher_synced(&c->watcher) && c->watcher.state == W_WAIT &&
+        c->watcher.start_at_ms > now) {
+        log_error("--once: could not list; the previous file stays", "output", c->cfg->output,
+                  NULL);
+        c->exit_code = 1;
+        c->stop = true;
+        return;
+    }
+    if (now >= sync_due(c))
+        sync_now(c, now);
+    else if (c->reload_pending && now >= c->reload_at_ms)
+        reload(c, now);
+    if (reloader_failed(&c->reloader)) {
+        c->exit_code = 1;
+        c->stop = true;
+    }
+    if (c->cfg->once && c->synced && !c->reload_pending)
+        c->stop = true;
+}
+
+static long next_timeout(struct controller *c)
+{
+    uint64_t now = now_ms();
+    long t = MAX_POLL_MS;
+
+    t = min_timeout(t, watcher_tick(&c->watcher, now));
+    t = min_timeout(t, reloader_tick(&c->reloader, now));
+    t = min_timeout(t, until(sync_due(c), now));
+    if (c->reload_pending)
+        t = min_timeout(t, until(c->reload_at_ms, now));
+    return t;
+}
+
+static int setup(struct controller *c, const struct ctl_config *cfg)
+{
+    struct watcher_config wc;
+    sigset_t mask;
+    char err[256];
+
+    memset(c, 0, sizeof(*c));
+    c->cfg = cfg;
+    c->sigfd = -1;
+    options_render_config(cfg, &c->rc);
+    buf_init(&c->last, SIZE_MAX);
+    reloader_init(&c->reloader, cfg->keepalived_pidfile, cfg->keepalived_cmd);
+
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    c->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (c->sigfd < 0) {
+        log_error("signalfd failed", "error", strerror(errno), NULL);
+        return -1;
+    }
+
+    if (cfg->metrics_address) {
+        c->ms = metrics_server_start(cfg->metrics_address, err, sizeof(err));
+        if (!c->ms) {
+            log_error("cannot start the metrics server", "reason", err, NULL);
+            return -1;
+        }
+        log_info("serving metrics", "address", cfg->metrics_address, NULL);
+    }
+
+    c->api.base = cfg->apiserver;
+    c->api.token_file = cfg->token_file;
+    c->api.ca_file = cfg->ca_file;
+    c->api.insecure = cfg->insecure_skip_tls_verify;
+    c->multi = curl_multi_init();
+    if (!c->multi) {
+        log_error("curl_multi_init failed", NULL);
+        return -1;
+    }
+
+    memset(&wc, 0, sizeof(wc));
+    if (cfg->mode == SELECT_PODS) {
+        wc.res = &k8s_pods;
+        wc.selector = cfg->selector;
+    } else {
+        snprintf(c->selector, sizeof(c->selector), "kubernetes.io/service-name=%s", cfg->service);
+        wc.res = &k8s_endpointslices;
+        wc.selector = c->selector;
+        wc.decode.port_name = cfg->port_name;
+        wc.decode.port_fixed = cfg->target_port != 0;
+    }
+    wc.api = &c->api;
+    wc.namespace = cfg->namespace;
+    wc.page_size = cfg->list_page_size;
+    wc.list_timeout_s = cfg->list_timeout_s;
+    wc.watch_timeout_s = cfg->watch_timeout_s;
+    wc.watch_idle_timeout_s = cfg->watch_idle_timeout_s;
+    wc.backoff_max_ms = cfg->backoff_max_ms;
+    wc.max_list_bytes = cfg->max_list_bytes;
+    wc.max_event_bytes = cfg->max_event_bytes;
+    wc.on_change = on_change;
+    wc.arg = c;
+    if (watcher_init(&c->watcher, &wc, c->multi) < 0)
+        return -1;
+    log_info("starting", "apiserver", cfg->apiserver, "namespace", cfg->namespace, "resource",
+             wc.res->kind, "selector", wc.selector, "output", cfg->output, NULL);
+    return 0;
+}
+
+static void teardown(struct controller *c)
+{
+    reloader_stop(&c->reloader, 5000);
+    watcher_free(&c->watcher);
+    if (c->multi)
+        curl_multi_cleanup(c->multi);
+    metrics_server_stop(c->ms);
+    if (c->sigfd >= 0)
+        close(c->sigfd);
+    buf_free(&c->last);
+}
+
+int controller_run(const struct ctl_config *cfg)
+{
+    struct controller c;
+
+    if (setup(&c, cfg) < 0) {
+        teardown(&c);
+        return 1;
+    }
+    while (!c.stop)
+        turn(&c, next_timeout(&c));
+    teardown(&c);
+    return c.exit_code;
+}

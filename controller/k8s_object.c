@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * k8s_object.c - decoding of Pods, EndpointSlices, lists and watch events.
+ *
+ * The API server is trusted to be an API server, not to be well-behaved:
+ * every field is type-checked before use, addresses go through
+ * netaddr_parse, ports through a range check, and tokens we later send
+ * back (resourceVersion, continue) must be short and printable.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s_object.h"
+
+#define K8S_NAME_MAX 253
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+static void warn(const struct decode_ctx *dc, const char *name, const char *reason,
+                 const char *value)
+{
+    if (dc->warn)
+        dc->warn(dc->warn_arg, name, reason, value);
+}
+
+/* A resourceVersion or continue token: non-empty, printable ASCII, no spaces. */
+static bool token_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > max)
+        return false;
+    for (; *s; s++) {
+        if (*s <= ' ' || *s >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
+const char *k8s_obj_name(const json_t *obj)
+{
+    const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+    return name ? name : "?";
+}
+
+void k8s_obj_clear(struct k8s_obj *obj)
+{
+    free(obj->name);
+    free(obj->eps);
+    obj->name = NULL;
+    obj->eps = NULL;
+    obj->n_eps = 0;
+}
+
+/* Common start: an object with metadata.name; returns metadata or NULL. */
+static const json_t *obj_begin(const json_t *o, const struct decode_ctx *dc, struct k8s_obj *out,
+                               char *err, size_t errlen)
+{
+    const json_t *md = json_object_get(o, "metadata");
+    const char *name = json_string_value(json_object_get(md, "name"));
+
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(o)) {
+        fail(err, errlen, "%s is not a JSON object", dc->kind);
+        return NULL;
+    }
+    if (!json_is_object(md)) {
+        fail(err, errlen, "%s has no metadata object", dc->kind);
+        return NULL;
+    }
+    if (!name || !*name || strlen(name) > K8S_NAME_MAX) {
+        fail(err, errlen, "%s has no valid metadata.name", dc->kind);
+        return NULL;
+    }
+    out->name = strdup(name);
+    if (!out->name) {
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    return md;
+}
+
+static int add_endpoint(struct k8s_obj *out, size_t *cap, const struct netaddr *a, uint16_t port)
+{
+    for (size_t i = 0; i < out->n_eps; i++) {
+        if (netaddr_cmp(&out->eps[i].addr, a) == 0 && out->eps[i].port == port)
+            return 0;
+    }
+    if (out->n_eps == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 4;
+        struct endpoint *p = realloc(out->eps, ncap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        out->eps = p;
+        *cap = ncap;
+    }
+    out->eps[out->n_eps].addr = *a;
+    out->eps[out->n_eps].port = port;
+    out->n_eps++;
+    return 0;
+}
+
+/* Parse one address field; warns and returns -EINVAL if it is not an IP. */
+static int take_ip(const struct decode_ctx *dc, const char *name, const char *field,
+                   const json_t *v, struct netaddr *a)
+{
+    char reason[96];
+
+    if (!json_is_string(v)) {
+        snprintf(reason, sizeof(reason), "%s is not a string", field);
+        warn(dc, name, reason, NULL);
+        return -EINVAL;
+    }
+    if (netaddr_parse(json_string_value(v), a) < 0) {
+        snprintf(reason, sizeof(reason), "%s is not an IP address", field);
+        warn(dc, name, reason, json_string_value(v));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static bool pod_is_ready(const json_t *status)
+{
+    const json_t *conds = json_object_get(status, "conditions");
+    size_t i;
+    const json_t *c;
+
+    json_array_foreach(conds, i, c)
+    {
+        const char *type = json_string_value(json_object_get(c, "type"));
+        const char *st = json_string_value(json_object_get(c, "status"));
+        if (type && strcmp(type, "Ready") == 0)
+            return st && strcmp(st, "True") == 0;
+    }
+    return false;
+}
+
+int k8s_decode_pod(const json_t *pod, const struct decode_ctx *dc, struct k8s_obj *out, char *err,
+                   size_t errlen)
+{
+    const json_t *md = obj_begin(pod, dc, out, err, errlen);
+    const json_t *status, *ips, *v;
+    struct netaddr a;
+    size_t cap = 0, i;
+
+    if (!md)
+        return -EINVAL;
+    status = json_object_get(pod, "status");
+    if (status && !json_is_object(status)) {
+        warn(dc, out->name, "status is not an object", NULL);
+        return 0;
+    }
+    if (json_object_get(md, "deletionTimestamp") &&
+        !json_is_null(json_object_get(md, "deletionTimestamp")))
+        return 0; /* terminating: drain it */
+    if (!pod_is_ready(status))
+        return 0;
+
+    ips = json_object_get(status, "podIPs");
+    if (json_is_array(ips) && json_array_size(ips) > 0) {
+        json_array_foreach(ips, i, v)
+        {
+            if (take_ip(dc, out->name, "status.podIPs[].ip", json_object_get(v, "ip"), &a) < 0)
+                continue;
+            if (add_endpoint(out, &cap, &a, 0) < 0)
+                return fail(err, errlen, "out of memory");
+        }
+        return 0;
+    }
+    if (ips && !json_is_array(ips) && !json_is_null(ips))
+        warn(dc, out->name, "status.podIPs is not an array", NULL);
+    v = json_object_get(status, "podIP");
+    if (!v || json_is_null(v))
+        return 0; /* ready but no address yet */
+    if (take_ip(dc, out->name, "status.podIP", v, &a) < 0)
+        return 0;
+    if (add_endpoint(out, &cap, &a, 0) < 0)
+        return fail(err, errlen, "out of memory");
+    return 0;
+}
+
+/*
+ * Which port of the slice to use: 0 when the renderer decides (--target-port,
+ * or a port-less slice), a number, or -1 when the slice cannot be used.
+ */
+static int slice_port(const json_t *slice, const struct decode_ctx *dc, const char *name)
+{
+    const json_t *ports = json_object_get(slice, "ports");
+    const json_t *p, *chosen = NULL;
+    size_t i;
+    char num[24];
+
+    if (dc->port_fixed)
+        return 0;
+    if (!ports || json_is_null(ports) || (json_is_array(ports) && json_array_size(ports) == 0))
+        return 0;
+    if (!json_is_array(ports)) {
+        warn(dc, name, "ports is not an array", NULL);
+        return -1;
+    }
+    json_array_foreach(ports, i, p)
+    {
+        const char *pname = json_string_value(json_object_get(p, "name"));
+        if (dc->port_name) {
+            if (pname && strcmp(pname, dc->port_name) == 0)
+                chosen = p;
+        } else if (json_array_size(ports) == 1) {
+            chosen = p;
+        }
+    }
+    if (!chosen) {
+        if (dc->port_name)
+            warn(dc, name, "no port with the name given by --port-name", dc->port_name);
+        else
+            warn(dc, name, "slice has several ports; choose one with --port-name or --target-port",
+                 NULL);
+        return -1;
+    }
+    const json_t *pv = json_object_get(chosen, "port");
+    if (!pv || json_is_null(pv))
+        return 0; /* "all ports": the virtual port applies */
+    if (!json_is_integer(pv) || json_integer_value(pv) < 1 || json_integer_value(pv) > 65535) {
+        if (json_is_integer(pv))
+            snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(pv));
+        warn(dc, name, "ports[].port is not a port number", json_is_integer(pv) ? num : NULL);
+        return -1;
+    }
+    return (int)json_integer_value(pv);
+}
+
+static bool cond_is_false(const json_t *conds, const char *key)
+{
+    return json_is_false(json_object_get(conds, key));
+}
+
+static bool cond_is_true(const json_t *conds, const char *key)
+{
+    return json_is_true(json_object_get(conds, key));
+}
+
+int k8s_decode_slice(const json_t *slice, const struct decode_ctx *dc, struct k8s_obj *out,
+                     char *err, size_t errlen)
+{
+    const json_t *md = obj_begin(slice, dc, out, err, errlen);
+    const json_t *eps, *ep, *addrs, *v;
+    const char *atype;
+    struct netaddr a;
+    size_t cap = 0, i, j;
+    int port;
+
+    if (!md)
+        return -EINVAL;
+    atype = json_string_value(json_object_get(slice, "addressType"));
+    if (!atype || (strcmp(atype, "IPv4") != 0 && strcmp(atype, "IPv6") != 0)) {
+        warn(dc, out->name, "addressType is not IPv4 or IPv6", atype);
+        return 0;
+    }
+    port = slice_port(slice, dc, out->name);
+    if (port < 0)
+        return 0;
+    eps = json_object_get(slice, "endpoints");
+    if (eps && !json_is_array(eps) && !json_is_null(eps)) {
+        warn(dc, out->name, "endpoints is not an array", NULL);
+        return 0;
+    }
+    json_array_foreach(eps, i, ep)
+    {
+        const json_t *conds = json_object_get(ep, "conditions");
+        if (cond_is_false(conds, "ready") || cond_is_true(conds, "terminating"))
+            continue;
+        addrs = json_object_get(ep, "addresses");
+        if (!json_is_array(addrs)) {
+            warn(dc, out->name, "endpoints[].addresses is not an array", NULL);
+            continue;
+        }
+        json_array_foreach(addrs, j, v)
+        {
+            if (take_ip(dc, out->name, "endpoints[].addresses[]", v, &a) < 0)
+                continue;
+            if ((a.family == AF_INET) != (strcmp(atype, "IPv4") == 0)) {
+                warn(dc, out->name, "address does not match addressType", json_string_value(v));
+                continue;
+            }
+            if (add_endpoint(out, &cap, &a, (uint16_t)port) < 0)
+                return fail(err, errlen, "out of memory");
+        }
+    }
+    return 0;
+}
+
+static json_t *load(const char *data, size_t len, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (!root)
+        snprintf(err, errlen, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
+    else if (!json_is_object(root)) {
+        snprintf(err, errlen, "not a JSON object");
+        json_decref(root);
+        root = NULL;
+    }
+    return root;
+}
+
+static int copy_rv(const json_t *md, char *dst, char *err, size_t errlen)
+{
+    const char *rv = json_string_value(json_object_get(md, "resourceVersion"));
+
+    if (!rv || !token_ok(rv, K8S_RV_MAX)) {
+        snprintf(err, errlen, "missing or invalid metadata.resourceVersion");
+        return -EBADMSG;
+    }
+    strcpy(dst, rv);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    enum k8s_event_type type;
+} event_types[] = {
+    {"ADDED", K8S_ADDED},       {"MODIFIED", K8S_MODIFIED}, {"DELETED", K8S_DELETED},
+    {"BOOKMARK", K8S_BOOKMARK}, {"ERROR", K8S_ERROR},
+};
+
+int k8s_status_parse(const char *data, size_t len, int *code, char *msg, size_t msglen)
+{
+    char err[8];
+    json_t *root = load(data, len, err, sizeof(err));
+    const json_t *c;
+
+    if (!root)
+        return -EBADMSG;
+    c = json_object_get(root, "code");
+    if (!json_is_integer(c)) {
+        json_decref(root);
+        return -EBADMSG;
+    }
+    *code = (int)json_integer_value(c);
+    const char *m = json_string_value(json_object_get(root, "message"));
+    snprintf(msg, msglen, "%s", m ? m : "");
+    json_decref(root);
+    return 0;
+}
+
+int k8s_event_parse(const char *data, size_t len, struct k8s_event *ev, char *err, size_t errlen)
+{
+    const char *type;
+    const json_t *obj;
+    size_t i;
+
+    memset(ev, 0, sizeof(*ev));
+    ev->root = load(data, len, err, errlen);
+    if (!ev->root)
+        return -EBADMSG;
+    type = json_string_value(json_object_get(ev->root, "type"));
+    obj = json_object_get(ev->root, "object");
+    if (!type || !json_is_object(obj)) {
+        snprintf(err, errlen, "event without type or object");
+        goto bad;
+    }
+    for (i = 0; i < sizeof(event_types) / sizeof(event_types[0]); i++) {
+        if (strcmp(type, event_types[i].name) == 0)
+            break;
+    }
+    if (i == sizeof(event_types) / sizeof(event_types[0])) {
+        snprintf(err, errlen, "unknown event type");
+        goto bad;
+    }
+    ev->type = event_types[i].type;
+    ev->object = obj;
+    if (ev->type == K8S_ERROR) {
+        const json_t *c = json_object_get(obj, "code");
+        ev->code = json_is_integer(c) ? (int)json_integer_value(c) : 0;
+        ev->message = json_string_value(json_object_get(obj, "message"));
+        if (!ev->message)
+            ev->message = "";
+        return 0;
+    }
+    if (copy_rv(json_object_get(obj, "metadata"), ev->rv, err, errlen) < 0)
+        goto bad;
+    return 0;
+bad:
+    k8s_event_clear(ev);
+    return -EBADMSG;
+}
+
+void k8s_event_clear(struct k8s_event *ev)
+{
+    json_decref(ev->root);
+    memset(ev, 0, sizeof(*ev));
+}
+
+int k8s_list_parse(const char *data, size_t len, struct k8s_list *list, char *err, size_t errlen)
+{
+    const json_t *md;
+    const char *cont;
+
+    memset(list, 0, sizeof(*list));
+    list->root = load(data, len, err, errlen);
+    if (!list->root)
+        return -EBADMSG;
+    md = json_object_get(list->root, "metadata");
+    list->items = json_object_get(list->root, "items");
+    if (!json_is_object(md)) {
+        snprintf(err, errlen, "list without metadata");
+        goto bad;
+    }
+    if (json_is_null(list->items) || !list->items) {
+        list->items = NULL; /* an empty list may say "items": null */
+    } else if (!json_is_array(list->items)) {
+        snprintf(err, errlen, "list items is not an array");
+        goto bad;
+    }
+    if (copy_rv(md, list->rv, err, errlen) < 0)
+        goto bad;
+    cont = json_string_value(json_object_get(md, "continue"));
+    if (cont && *cont) {
+        if (!token_ok(cont, K8S_CONTINUE_MAX)) {
+            snprintf(err, errlen, "invalid metadata.continue");
+            goto bad;
+        }
+        strcpy(list->cont, cont);
+    }
+    return 0;
+bad:
+    k8s_list_clear(list);
+    return -EBADMSG;
+}
+
+void k8s_list_clear(struct k8s_list *list)
+{
+    json_decref(list->root);
+    memset(list, 0, sizeof(*list));
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * k8s_object.h - decode what the API server sends into endpoints.
+ *
+ * Three layers, each refusing what it cannot vouch for:
+ *   - k8s_list_parse / k8s_event_parse take raw bytes of a list response or
+ *     of one watch event and check the envelope (types, resourceVersion);
+ *   - k8s_decode_pod / k8s_decode_slice turn one object into the endpoints
+ *     it contributes, validating every address and port;
+ *   - whatever is skipped is reported through decode_ctx.warn, naming the
+ *     object, so the caller can log it.  Nothing here logs or exits.
+ */
+#ifndef IPVSCTL_K8S_OBJECT_H
+#define IPVSCTL_K8S_OBJECT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netaddr.h"
+
+#define K8S_RV_MAX       64   /* longest resourceVersion we accept */
+#define K8S_CONTINUE_MAX 4096 /* longest list continue token we accept */
+
+struct endpoint {
+    struct netaddr addr;
+    uint16_t port; /* 0: not given by the object; the renderer chooses */
+};
+
+/* One Pod or EndpointSlice, reduced to what the renderer needs. */
+struct k8s_obj {
+    char *name; /* metadata.name; owned */
+    struct endpoint *eps;
+    size_t n_eps;
+};
+
+typedef void (*decode_warn_fn)(void *arg, const char *name, const char *reason, const char *value);
+
+struct decode_ctx {
+    const char *kind;      /* "pod" or "endpointslice", for messages */
+    const char *port_name; /* slices: use the port with this name; NULL: the only one */
+    int port_fixed;        /* slices: --target-port given, ports do not matter */
+    decode_warn_fn warn;   /* may be NULL */
+    void *warn_arg;
+};
+
+/*
+ * Decode one object into out (whose fields the caller frees with
+ * k8s_obj_clear).  Returns 0 (possibly with no endpoints: not ready,
+ * terminating) or -EINVAL when the object is unusable as a whole; err then
+ * says why.
+ */
+int k8s_decode_pod(const json_t *pod, const struct decode_ctx *dc, struct k8s_obj *out, char *err,
+                   size_t errlen);
+int k8s_decode_slice(const json_t *slice, const struct decode_ctx *dc, struct k8s_obj *out,
+                     char *err, size_t errlen);
+void k8s_obj_clear(struct k8s_obj *obj);
+
+/* The name of an object for messages: metadata.name if it is a string, else "?". */
+const char *k8s_obj_name(const json_t *obj);
+
+enum k8s_event_type { K8S_ADDED, K8S_MODIFIED, K8S_DELETED, K8S_BOOKMARK, K8S_ERROR };
+
+struct k8s_event {
+    enum k8s_event_type type;
+    json_t *root;            /* owned; the whole event */
+    const json_t *object;    /* borrowed from root */
+    char rv[K8S_RV_MAX + 1]; /* object's resourceVersion; "" for ERROR */
+    int code;                /* ERROR: the Status code (410: expired) */
+    const char *message;     /* ERROR: the Status message, borrowed from root */
+};
+
+/* Parse one watch event.  0, or -EBADMSG with err set.  Clear with k8s_event_clear. */
+int k8s_event_parse(const char *data, size_t len, struct k8s_event *ev, char *err, size_t errlen);
+void k8s_event_clear(struct k8s_event *ev);
+
+struct k8s_list {
+    json_t *root;                    /* owned */
+    const json_t *items;             /* borrowed: a JSON array */
+    char rv[K8S_RV_MAX + 1];         /* metadata.resourceVersion */
+    char cont[K8S_CONTINUE_MAX + 1]; /* metadata.continue, "" when last page */
+};
+
+/* Parse a list response.  0, or -EBADMSG with err set.  Clear with k8s_list_clear. */
+int k8s_list_parse(const char *data, size_t len, struct k8s_list *list, char *err, size_t errlen);
+void k8s_list_clear(struct k8s_list *list);
+
+/*
+ * Parse a Status error body (from a non-2xx response): fills code and
+ * copies the message into msg.  0 if it was a Status, -EBADMSG otherwise.
+ */
+int k8s_status_parse(const char *data, size_t len, int *code, char *msg, size_t msglen);
+
+#endif

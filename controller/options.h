@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * options.h - ipvs-controller's configuration: flags, environment, checks.
+ *
+ * What the user asked for lives here, parsed and validated in one step
+ * that names the flag at fault; the running state lives elsewhere.
+ */
+#ifndef IPVSCTL_OPTIONS_H
+#define IPVSCTL_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+#include "render.h"
+
+#define OPT_MAX_VS 64
+
+enum select_mode { SELECT_PODS, SELECT_SERVICE };
+
+struct ctl_config {
+    /* API access */
+    char *apiserver; /* base URL without trailing slash */
+    char *token_file;
+    char *ca_file;
+    bool insecure_skip_tls_verify;
+    char *namespace;
+
+    /* what to watch */
+    enum select_mode mode;
+    char *selector; /* pods: label selector */
+    char *service;  /* service: Service name */
+    char *port_name;
+
+    /* what to render */
+    struct vserver vs[OPT_MAX_VS];
+    size_t n_vs;
+    uint16_t target_port;
+    char *sched;
+    char *method;
+    char *protocol;
+    enum health_check hc;
+    char *hc_path;
+    unsigned hc_interval;
+    unsigned hc_timeout;
+    unsigned hc_retry;
+    unsigned persistence_timeout;
+    char *output;
+
+    /* reloading */
+    char *keepalived_pidfile;
+    char *keepalived_cmd;
+
+    /* behaviour */
+    char *metrics_address;
+    bool once;
+    unsigned debounce_ms;
+    unsigned max_delay_ms;
+    unsigned min_reload_interval_ms;
+    unsigned backoff_max_ms;
+    unsigned watch_timeout_s;
+    unsigned watch_idle_timeout_s;
+    unsigned list_timeout_s;
+    unsigned list_page_size;
+    size_t max_list_bytes;
+    size_t max_event_bytes;
+    enum log_level log_level;
+};
+
+enum opt_result {
+    OPT_OK = 0,
+    OPT_EXIT_OK = 1, /* --help or --version was printed */
+    OPT_ERROR = -1,  /* err holds a one-line message */
+};
+
+/*
+ * Fill cfg from argv, falling back to the IPVS_CONTROLLER_* environment
+ * variables and the in-cluster defaults, then validate.  Strings in cfg are
+ * owned by cfg; release with options_free.
+ */
+enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, char *err,
+                              size_t errlen);
+void options_free(struct ctl_config *cfg);
+
+/* Fill a render_config that borrows from cfg. */
+void options_render_config(const struct ctl_config *cfg, struct render_config *rc);
+
+/* Validate a Kubernetes label selector; 0 or -EINVAL with err set. */
+int selector_validate(const char *sel, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * render.c - write keepalived's virtual_server blocks.
+ *
+ * Uses keepalived 2.x's lvs_sched / lvs_method keywords.  A fwmark service
+ * takes the IPv4 endpoints and, without a target port, real servers without
+ * a port (IPVS then keeps the packet's destination port).
+ */
+#include <string.h>
+
+#include "render.h"
+
+static const char *const schedulers[] = {
+    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "mh", "sed", "nq", "fo", "ovf", "twos",
+};
+
+bool render_sched_valid(const char *name)
+{
+    for (size_t i = 0; i < sizeof(schedulers) / sizeof(schedulers[0]); i++) {
+        if (strcmp(name, schedulers[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool render_path_valid(const char *path)
+{
+    /*
+     * RFC 3986 path and query characters, less those keepalived's parser
+     * treats specially: '#' and '!' start comments, '$' expands
+     * definitions, braces and quotes are syntax, whitespace splits words.
+     */
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                             "-._~/?&=%:@+,;*";
+    size_t n = strlen(path);
+
+    if (n == 0 || n > 512 || path[0] != '/')
+        return false;
+    return strspn(path, ok) == n;
+}
+
+static int vs_family(const struct vserver *vs)
+{
+    return vs->fwmark ? AF_INET : vs->addr.family;
+}
+
+/* The port of a real server; 0 means none is written. */
+static uint16_t rs_port(const struct render_config *rc, const struct vserver *vs,
+                        const struct endpoint *ep)
+{
+    if (rc->target_port)
+        return rc->target_port;
+    if (ep->port)
+        return ep->port;
+    return vs->fwmark ? 0 : vs->port;
+}
+
+static size_t count_family(const struct endpoint *eps, size_t n, int family)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        k += eps[i].addr.family == family;
+    return k;
+}
+
+size_t render_count_real_servers(const struct render_config *rc, const struct endpoint *eps,
+                                 size_t n)
+{
+    size_t k = 0;
+
+    for (size_t v = 0; v < rc->n_vs; v++)
+        k += count_family(eps, n, vs_family(&rc->vs[v]));
+    return k;
+}
+
+static int render_check(const struct render_config *rc, struct buf *out)
+{
+    int err = 0;
+
+    switch (rc->hc) {
+    case HC_NONE:
+        break;
+    case HC_TCP:
+        err |= buf_puts(out, "        TCP_CHECK {\n");
+        err |= buf_printf(out, "            connect_timeout %u\n", rc->hc_timeout);
+        err |= buf_printf(out, "            retry %u\n", rc->hc_retry);
+        err |= buf_puts(out, "        }\n");
+        break;
+    case HC_HTTP:
+        err |= buf_puts(out, "        HTTP_GET {\n            url {\n");
+        err |= buf_printf(out, "                path %s\n", rc->hc_path);
+        err |= buf_puts(out, "            }\n");
+        err |= buf_printf(out, "            connect_timeout %u\n", rc->hc_timeout);
+        err |= buf_printf(out, "            retry %u\n", rc->hc_retry);
+        err |= buf_puts(out, "        }\n");
+        break;
+    }
+    return err;
+}
+
+static int render_vs(const struct render_config *rc, const struct vserver *vs,
+                     const struct endpoint *eps, size_t n, struct buf *out)
+{
+    char a[NETADDR_STRLEN], head[NETADDR_STRLEN + 32];
+    int family = vs_family(vs), err = 0;
+
+    if (vs->fwmark)
+        snprintf(head, sizeof(head), "fwmark %u", (unsigned)vs->mark);
+    else
+        snprintf(head, sizeof(head), "%s %u", netaddr_format(&vs->addr, a), (unsigned)vs->port);
+
+    if (count_family(eps, n, family) == 0)
+        return buf_printf(out, "# virtual_server %s: no ready endpoints\n\n", head);
+
+    err |= buf_printf(out, "virtual_server %s {\n", head);
+    err |= buf_printf(out, "    lvs_sched %s\n", rc->sched);
+    err |= buf_printf(out, "    lvs_method %s\n", rc->method);
+    if (!vs->fwmark)
+        err |= buf_printf(out, "    protocol %s\n", rc->protocol);
+    if (rc->persistence_timeout)
+        err |= buf_printf(out, "    persistence_timeout %u\n", rc->persistence_timeout);
+    if (rc->hc != HC_NONE)
+        err |= buf_printf(out, "    delay_loop %u\n", rc->hc_interval);
+
+    for (size_t i = 0; i < n; i++) {
+        uint16_t port;
+
+        if (eps[i].addr.family != family)
+            continue;
+        port = rs_port(rc, vs, &eps[i]);
+        netaddr_format(&eps[i].addr, a);
+        if (port)
+            err |= buf_printf(out, "\n    real_server %s %u {\n", a, (unsigned)port);
+        else
+            err |= buf_printf(out, "\n    real_server %s {\n", a);
+        err |= buf_puts(out, "        weight 1\n");
+        err |= render_check(rc, out);
+        err |= buf_puts(out, "    }\n");
+    }
+    err |= buf_puts(out, "}\n\n");
+    return err;
+}
+
+int render_ipvs_conf(const struct render_config *rc, const struct endpoint *eps, size_t n,
+                     struct buf *out)
+{
+    int err = buf_puts(out, "# Generated by ipvs-controller from the Kubernetes API; "
+                            "edits are overwritten.\n\n");
+
+    for (size_t v = 0; v < rc->n_vs && err == 0; v++)
+        err = render_vs(rc, &rc->vs[v], eps, n, out);
+    return err;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * render.h - keepalived's ipvs.conf from the virtual servers and endpoints.
+ *
+ * The output is a pure function of its inputs: endpoints are sorted, no
+ * time stamps, so unchanged inputs give unchanged bytes and the caller can
+ * skip both the write and the reload.  Only numbers and canonical
+ * addresses come from the API; every word of syntax comes from here.
+ */
+#ifndef IPVSCTL_RENDER_H
+#define IPVSCTL_RENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "k8s_object.h"
+#include "netaddr.h"
+
+struct vserver {
+    bool fwmark;
+    uint32_t mark;       /* fwmark only */
+    struct netaddr addr; /* address only */
+    uint16_t port;       /* address only */
+};
+
+enum health_check { HC_NONE, HC_TCP, HC_HTTP };
+
+struct render_config {
+    const struct vserver *vs;
+    size_t n_vs;
+    const char *sched;    /* lvs_sched, already validated */
+    const char *method;   /* NAT, DR or TUN */
+    const char *protocol; /* TCP, UDP or SCTP */
+    uint16_t target_port; /* 0: endpoint's port, else the virtual port */
+    enum health_check hc;
+    const char *hc_path; /* HC_HTTP, already validated */
+    unsigned hc_interval;
+    unsigned hc_timeout;
+    unsigned hc_retry;
+    unsigned persistence_timeout; /* 0: none */
+};
+
+/*
+ * Append the configuration for eps (sorted, unique) to out.  A virtual
+ * server with no endpoints of its family is written as a comment, since
+ * keepalived refuses an empty one.  Returns 0 or a buf error.
+ */
+int render_ipvs_conf(const struct render_config *rc, const struct endpoint *eps, size_t n,
+                     struct buf *out);
+
+/* The number of real_server entries the last call wrote for these inputs. */
+size_t render_count_real_servers(const struct render_config *rc, const struct endpoint *eps,
+                                 size_t n);
+
+/* True if name is a scheduler keepalived 2.2 accepts. */
+bool render_sched_valid(const char *name);
+
+/* True if path is safe as an HTTP_GET url path (starts with '/', no syntax). */
+bool render_path_valid(const char *path);
+
+#endif

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * store.c - objects by name in a chained hash table that doubles as it fills.
+ *
+ * Sizes are modest (tens of thousands of objects at most), so a plain
+ * FNV-1a hash and separate chaining keep this short and predictable.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+struct entry {
+    struct entry *next;
+    struct k8s_obj obj;
+};
+
+struct store {
+    struct entry **slots;
+    size_t nslots; /* a power of two */
+    size_t count;
+};
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+struct store *store_new(void)
+{
+    struct store *s = calloc(1, sizeof(*s));
+
+    if (!s)
+        return NULL;
+    s->nslots = 64;
+    s->slots = calloc(s->nslots, sizeof(*s->slots));
+    if (!s->slots) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_free(struct store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nslots; i++) {
+        struct entry *e = s->slots[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            k8s_obj_clear(&e->obj);
+            free(e);
+        }
+    }
+    free(s->slots);
+    free(s);
+}
+
+static struct entry **find(const struct store *s, const char *name)
+{
+    struct entry **pp = &s->slots[hash(name) & (s->nslots - 1)];
+
+    for (; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->obj.name, name) == 0)
+            break;
+    }
+    return pp;
+}
+
+static void grow(struct store *s)
+{
+    size_t n = s->nslots * 2;
+    struct entry **slots = calloc(n, sizeof(*slots));
+
+    if (!slots)
+        return; /* keep the longer chains; still correct */
+    for (size_t i = 0; i < s->nslots; i++) {
+        struct entry *e = s->slots[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            struct entry **head = &slots[hash(e->obj.name) & (n - 1)];
+            e->next = *head;
+            *head = e;
+        }
+    }
+    free(s->slots);
+    s->slots = slots;
+    s->nslots = n;
+}
+
+int store_put(struct store *s, struct k8s_obj *obj)
+{
+    struct entry **pp = find(s, obj->name), *e;
+
+    if (*pp) {
+        k8s_obj_clear(&(*pp)->obj);
+        (*pp)->obj = *obj;
+        memset(obj, 0, sizeof(*obj));
+        return 0;
+    }
+    e = calloc(1, sizeof(*e));
+    if (!e)
+        return -ENOMEM;
+    e->obj = *obj;
+    memset(obj, 0, sizeof(*obj));
+    *pp = e;
+    if (++s->count > s->nslots)
+        grow(s);
+    return 0;
+}
+
+int store_delete(struct store *s, const char *name)
+{
+    struct entry **pp = find(s, name), *e = *pp;
+
+    if (!e)
+        return 0;
+    *pp = e->next;
+    k8s_obj_clear(&e->obj);
+    free(e);
+    s->count--;
+    return 1;
+}
+
+size_t store_count(const struct store *s)
+{
+    return s->count;
+}
+
+int endpoint_cmp(const void *a, const void *b)
+{
+    const struct endpoint *x = a, *y = b;
+    int c = netaddr_cmp(&x->addr, &y->addr);
+
+    if (c)
+        return c;
+    return (x->port > y->port) - (x->port < y->port);
+}
+
+int store_collect(const struct store *s, struct endpoint **out, size_t *n)
+{
+    struct endpoint *all;
+    size_t total = 0, k = 0;
+
+    for (size_t i = 0; i < s->nslots; i++) {
+        for (struct entry *e = s->slots[i]; e; e = e->next)
+            total += e->obj.n_eps;
+    }
+    all = malloc((total ? total : 1) * sizeof(*all));
+    if (!all)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->nslots; i++) {
+        for (struct entry *e = s->slots[i]; e; e = e->next) {
+            memcpy(all + k, e->obj.eps, e->obj.n_eps * sizeof(*all));
+            k += e->obj.n_eps;
+        }
+    }
+    qsort(all, total, sizeof(*all), endpoint_cmp);
+    k = 0;
+    for (size_t i = 0; i < total; i++) {
+        if (k == 0 || endpoint_cmp(&all[k - 1], &all[i]) != 0)
+            all[k++] = all[i];
+    }
+    *out = all;
+    *n = k;
+    return 0;
+}
