@@ -236,6 +236,17 @@ static int parse_vs(const char *v, struct vserver *vs)
     return hostport_parse(v, &vs->addr, &vs->port);
 }
 
+/* The first characters of v for a one-line message: control characters become '?'. */
+static const char *shown(const char *v, char *out, size_t outlen)
+{
+    size_t i = 0;
+
+    for (; v[i] && i + 1 < outlen; i++)
+        out[i] = (unsigned char)v[i] < ' ' || v[i] == 0x7f ? '?' : v[i];
+    out[i] = '\0';
+    return out;
+}
+
 /* DNS-1123 label: what namespaces and Service names are. */
 static bool dns_label_ok(const char *s)
 {
@@ -315,7 +326,7 @@ int selector_validate(const char *sel, char *err, size_t errlen)
     const char *p = skip_spaces(sel);
 
     if (!*p) {
-        snprintf(err, errlen, "--selector: empty label selector");
+        snprintf(err, errlen, "empty label selector");
         return -EINVAL;
     }
     for (;;) {
@@ -366,8 +377,10 @@ int selector_validate(const char *sel, char *err, size_t errlen)
             goto bad;
         p = skip_spaces(p + 1);
     }
-bad:
-    snprintf(err, errlen, "--selector: invalid label selector near \"%.40s\"", p);
+bad : {
+    char show[41];
+    snprintf(err, errlen, "invalid label selector near \"%s\"", shown(p, show, sizeof(show)));
+}
     return -EINVAL;
 }
 
@@ -403,6 +416,7 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
 {
     static const char *const kinds[] = {"NAT", "DR", "TUN", NULL};
     static const char *const protos[] = {"TCP", "UDP", "SCTP", NULL};
+    char show[81];
     int rc = 0;
 
     switch (d->id) {
@@ -423,11 +437,15 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
     case O_NAMESPACE:
         rc = dns_label_ok(v) ? set_str(&cfg->namespace, v) : -EINVAL;
         break;
-    case O_SELECTOR:
-        if (selector_validate(v, err, errlen) < 0)
+    case O_SELECTOR: {
+        char why[160];
+        if (selector_validate(v, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "%s: %s", source, why);
             return -EINVAL;
+        }
         rc = set_str(&cfg->selector, v);
         break;
+    }
     case O_SERVICE:
         rc = dns_label_ok(v) ? set_str(&cfg->service, v) : -EINVAL;
         break;
@@ -528,7 +546,7 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
     if (rc == -ENOMEM)
         snprintf(err, errlen, "out of memory");
     else if (rc < 0)
-        snprintf(err, errlen, "%s: invalid value \"%.80s\"%s%s", source, v,
+        snprintf(err, errlen, "%s: invalid value \"%s\"%s%s", source, shown(v, show, sizeof(show)),
                  d->arg ? ", expected " : "", d->arg ? d->arg : ", expected true or false");
     return rc;
 }

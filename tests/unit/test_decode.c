@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_decode.c - Pods, EndpointSlices, lists and events, good and hostile.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "k8s_object.h"
+
+static int warnings;
+static char last_reason[160];
+
+static void count_warn(void *arg, const char *name, const char *reason, const char *value)
+{
+    warnings++;
+    snprintf(last_reason, sizeof(last_reason), "%s", reason);
+}
+
+static struct decode_ctx pod_ctx = {.kind = "pod", .warn = count_warn};
+static struct decode_ctx slice_ctx = {.kind = "endpointslice", .warn = count_warn};
+
+/* Decode text with fn; returns the rc and fills obj. */
+static int decode(int (*fn)(const json_t *, const struct decode_ctx *, struct k8s_obj *, char *,
+                            size_t),
+                  const struct decode_ctx *dc, const char *text, struct k8s_obj *obj)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(text, 0, &jerr);
+    char err[160];
+    int rc;
+
+    assert_non_null(j);
+    warnings = 0;
+    rc = fn(j, dc, obj, err, sizeof(err));
+    json_decref(j);
+    return rc;
+}
+
+static const char *ep_str(const struct endpoint *ep, char *buf)
+{
+    char a[NETADDR_STRLEN];
+    sprintf(buf, "%s:%u", netaddr_format(&ep->addr, a), (unsigned)ep->port);
+    return buf;
+}
+
+#define POD(md, status) "{\"metadata\":" md ",\"status\":" status "}"
+#define READY           "\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]"
+
+static void pod_ready(void **state)
+{
+    struct k8s_obj o;
+    char b[64];
+
+    assert_int_equal(decode(k8s_decode_pod, &pod_ctx,
+                            POD("{\"name\":\"web-1\"}", "{\"podIP\":\"10.244.1.5\"," READY "}"),
+                            &o),
+                     0);
+    assert_string_equal(o.name, "web-1");
+    assert_int_equal(o.n_eps, 1);
+    assert_string_equal(ep_str(&o.eps[0], b), "10.244.1.5:0");
+    assert_int_equal(warnings, 0);
+    k8s_obj_clear(&o);
+}
+
+static void pod_dual_stack(void **state)
+{
+    struct k8s_obj o;
+    char b[64];
+
+    assert_int_equal(
+        decode(k8s_decode_pod, &pod_ctx,
+               POD("{\"name\":\"d\"}", "{\"podIP\":\"10.0.0.1\",\"podIPs\":[{\"ip\":"
+                                       "\"10.0.0.1\"},{\"ip\":\"fd00::0001\"}]," READY "}"),
+               &o),
+        0);
+    assert_int_equal(o.n_eps, 2);
+    assert_string_equal(ep_str(&o.eps[0], b), "10.0.0.1:0");
+    assert_string_equal(ep_str(&o.eps[1], b), "fd00::1:0"); /* printed back canonical */
+    k8s_obj_clear(&o);
+}
+
+static void pod_not_endpoints(void **state)
+{
+    static const char *cases[] = {
+        /* not ready */
+        POD("{\"name\":\"a\"}", "{\"podIP\":\"10.0.0.1\",\"conditions\":[{\"type\":\"Ready\","
+                                "\"status\":\"False\"}]}"),
+        /* no conditions */
+        POD("{\"name\":\"a\"}", "{\"podIP\":\"10.0.0.1\"}"),
+        /* terminating */
+        POD("{\"name\":\"a\",\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"}",
+            "{\"podIP\":\"10.0.0.1\"," READY "}"),
+        /* ready, no IP yet */
+        POD("{\"name\":\"a\"}", "{" READY "}"),
+        /* no status */
+        "{\"metadata\":{\"name\":\"a\"}}",
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct k8s_obj o;
+        assert_int_equal(decode(k8s_decode_pod, &pod_ctx, cases[i], &o), 0);
+        assert_string_equal(o.name, "a");
+        assert_int_equal(o.n_eps, 0);
+        assert_int_equal(warnings, 0);
+        k8s_obj_clear(&o);
+    }
+}
+
+/* Values that must never reach the file, each warned about. */
+static void pod_hostile_fields(void **state)
+{
+    static const char *cases[] = {
+        POD("{\"name\":\"a\"}",
+            "{\"podIP\":\"10.0.0.1\\n}\\nvirtual_server 6.6.6.6 1 {\"," READY "}"),
+        POD("{\"name\":\"a\"}", "{\"podIP\":\"10.0.0.1 8080\"," READY "}"),
+        POD("{\"name\":\"a\"}", "{\"podIP\":\"10.0.0.256\"," READY "}"),
+        POD("{\"name\":\"a\"}", "{\"podIP\":\"010.000.000.001\"," READY "}"),
+        POD("{\"name\":\"a\"}", "{\"podIP\":\"fe80::1%eth0\"," READY "}"),
+        POD("{\"name\":\"a\"}", "{\"podIP\":\"\"," READY "}"),
+        POD("{\"name\":\"a\"}", "{\"podIP\":167772161," READY "}"),
+        POD("{\"name\":\"a\"}", "{\"podIP\":[\"10.0.0.1\"]," READY "}"),
+        POD("{\"name\":\"a\"}", "{\"podIPs\":[{\"ip\":\"#include /etc/passwd\"}]," READY "}"),
+        POD("{\"name\":\"a\"}", "{\"podIPs\":[{\"ip\":null}]," READY "}"),
+        POD("{\"name\":\"a\"}", "{\"podIPs\":[\"10.0.0.1\"]," READY "}"),
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct k8s_obj o;
+        assert_int_equal(decode(k8s_decode_pod, &pod_ctx, cases[i], &o), 0);
+        assert_int_equal(o.n_eps, 0);
+        assert_int_equal(warnings, 1);
+        k8s_obj_clear(&o);
+    }
+}
+
+static void unusable_objects(void **state)
+{
+    static const char *cases[] = {
+        "{\"status\":{}}",
+        "{\"metadata\":{}}",
+        "{\"metadata\":{\"name\":\"\"}}",
+        "{\"metadata\":{\"name\":42}}",
+        "{\"metadata\":\"web\"}",
+        "[1]",
+        "\"pod\"",
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct k8s_obj o;
+        json_t *j = json_loads(cases[i], JSON_DECODE_ANY, NULL);
+        char err[160] = "";
+        assert_non_null(j);
+        assert_int_equal(k8s_decode_pod(j, &pod_ctx, &o, err, sizeof(err)), -EINVAL);
+        assert_true(strlen(err) > 0);
+        assert_null(o.name);
+        assert_int_equal(k8s_decode_slice(j, &slice_ctx, &o, err, sizeof(err)), -EINVAL);
+        json_decref(j);
+    }
+}
+
+#define SLICE(type, ports, eps)                                                                    \
+    "{\"metadata\":{\"name\":\"web-abc\"},\"addressType\":\"" type "\",\"ports\":" ports           \
+    ",\"endpoints\":" eps "}"
+
+static void slice_conditions(void **state)
+{
+    struct k8s_obj o;
+    char b[64];
+
+    assert_int_equal(
+        decode(k8s_decode_slice, &slice_ctx,
+               SLICE("IPv4", "[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}]",
+                     "[{\"addresses\":[\"10.0.0.3\"],\"conditions\":{\"ready\":true}},"
+                     "{\"addresses\":[\"10.0.0.1\"],\"conditions\":{}},"
+                     "{\"addresses\":[\"10.0.0.2\"],\"conditions\":{\"ready\":false}},"
+                     "{\"addresses\":[\"10.0.0.4\"],\"conditions\":{\"ready\":true,"
+                     "\"terminating\":true}},"
+                     "{\"addresses\":[\"10.0.0.5\"]}]"),
+               &o),
+        0);
+    assert_int_equal(o.n_eps, 3);
+    assert_string_equal(ep_str(&o.eps[0], b), "10.0.0.3:8080");
+    assert_string_equal(ep_str(&o.eps[1], b), "10.0.0.1:8080");
+    assert_string_equal(ep_str(&o.eps[2], b), "10.0.0.5:8080");
+    assert_int_equal(warnings, 0);
+    k8s_obj_clear(&o);
+}
+
+static void slice_ports(void **state)
+{
+    struct decode_ctx named = slice_ctx, fixed = slice_ctx;
+    struct k8s_obj o;
+    char b[64];
+    const char *two = SLICE("IPv4",
+                            "[{\"name\":\"http\",\"port\":80},{\"name\":\"metrics\","
+                            "\"port\":9100}]",
+                            "[{\"addresses\":[\"10.0.0.1\"]}]");
+
+    /* ambiguous: skipped, warned */
+    assert_int_equal(decode(k8s_decode_slice, &slice_ctx, two, &o), 0);
+    assert_int_equal(o.n_eps, 0);
+    assert_int_equal(warnings, 1);
+    k8s_obj_clear(&o);
+
+    named.port_name = "metrics";
+    assert_int_equal(decode(k8s_decode_slice, &named, two, &o), 0);
+    assert_int_equal(o.n_eps, 1);
+    assert_string_equal(ep_str(&o.eps[0], b), "10.0.0.1:9100");
+    k8s_obj_clear(&o);
+
+    named.port_name = "nope";
+    assert_int_equal(decode(k8s_decode_slice, &named, two, &o), 0);
+    assert_int_equal(o.n_eps, 0);
+    assert_string_equal(last_reason, "no port with the name given by --port-name");
+    k8s_obj_clear(&o);
+
+    fixed.port_fixed = 1;
+    assert_int_equal(decode(k8s_decode_slice, &fixed, two, &o), 0);
+    assert_int_equal(o.n_eps, 1);
+    assert_string_equal(ep_str(&o.eps[0], b), "10.0.0.1:0");
+    k8s_obj_clear(&o);
+
+    static const char *bad_ports[] = {"[{\"port\":0}]",      "[{\"port\":65536}]",
+                                      "[{\"port\":\"80\"}]", "[{\"port\":-1}]",
+                                      "{\"port\":80}",       "[{\"port\":80.5}]"};
+    for (size_t i = 0; i < sizeof(bad_ports) / sizeof(bad_ports[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "{\"metadata\":{\"name\":\"s\"},\"addressType\":\"IPv4\",\"ports\":%s,"
+                 "\"endpoints\":[{\"addresses\":[\"10.0.0.1\"]}]}",
+                 bad_ports[i]);
+        assert_int_equal(decode(k8s_decode_slice, &slice_ctx, text, &o), 0);
+        assert_int_equal(o.n_eps, 0);
+        assert_int_equal(warnings, 1);
+        k8s_obj_clear(&o);
+    }
+}
+
+static void slice_address_types(void **state)
+{
+    struct k8s_obj o;
+
+    assert_int_equal(decode(k8s_decode_slice, &slice_ctx,
+                            SLICE("FQDN", "[{\"port\":80}]", "[{\"addresses\":[\"web.example\"]}]"),
+                            &o),
+                     0);
+    assert_int_equal(o.n_eps, 0);
+    assert_int_equal(warnings, 1);
+    k8s_obj_clear(&o);
+
+    /* an IPv6 address in an IPv4 slice, and a hostile one */
+    assert_int_equal(decode(k8s_decode_slice, &slice_ctx,
+                            SLICE("IPv4", "[{\"port\":80}]",
+                                  "[{\"addresses\":[\"fd00::1\",\"1.2.3.4 }\",\"10.0.0.9\"]}]"),
+                            &o),
+                     0);
+    assert_int_equal(o.n_eps, 1);
+    assert_int_equal(warnings, 2);
+    k8s_obj_clear(&o);
+}
+
+static void events(void **state)
+{
+    struct k8s_event ev;
+    char err[160];
+    const char *ok = "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\","
+                     "\"resourceVersion\":\"123\"}}}";
+    const char *gone = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,"
+                       "\"message\":\"too old resource version\"}}";
+
+    assert_int_equal(k8s_event_parse(ok, strlen(ok), &ev, err, sizeof(err)), 0);
+    assert_int_equal(ev.type, K8S_MODIFIED);
+    assert_string_equal(ev.rv, "123");
+    k8s_event_clear(&ev);
+
+    assert_int_equal(k8s_event_parse(gone, strlen(gone), &ev, err, sizeof(err)), 0);
+    assert_int_equal(ev.type, K8S_ERROR);
+    assert_int_equal(ev.code, 410);
+    assert_string_equal(ev.message, "too old resource version");
+    k8s_event_clear(&ev);
+
+    static const char *bad[] = {
+        "{\"type\":\"ADDED\"}",
+        "{\"type\":\"EXPLODED\",\"object\":{\"metadata\":{\"resourceVersion\":\"1\"}}}",
+        "{\"type\":1,\"object\":{}}",
+        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\"}}}",
+        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"1 2\"}}}",
+        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":7}}}",
+        "{\"type\":\"ADDED\",\"type\":\"DELETED\",\"object\":{}}",
+        "{\"type\":\"ADDED\",\"object\":[]}",
+        "{not json}",
+        "[]",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        assert_int_equal(k8s_event_parse(bad[i], strlen(bad[i]), &ev, err, sizeof(err)), -EBADMSG);
+        assert_true(strlen(err) > 0);
+        assert_null(ev.root);
+    }
+    /* an oversized resourceVersion */
+    char big[256];
+    snprintf(big, sizeof(big),
+             "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"%0100d\"}}}", 1);
+    assert_int_equal(k8s_event_parse(big, strlen(big), &ev, err, sizeof(err)), -EBADMSG);
+}
+
+static void lists(void **state)
+{
+    struct k8s_list l;
+    char err[160];
+    const char *page = "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"77\","
+                       "\"continue\":\"abc=\"},\"items\":[{},{}]}";
+    const char *empty = "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"78\"},"
+                        "\"items\":null}";
+
+    assert_int_equal(k8s_list_parse(page, strlen(page), &l, err, sizeof(err)), 0);
+    assert_string_equal(l.rv, "77");
+    assert_string_equal(l.cont, "abc=");
+    assert_int_equal(json_array_size(l.items), 2);
+    k8s_list_clear(&l);
+
+    assert_int_equal(k8s_list_parse(empty, strlen(empty), &l, err, sizeof(err)), 0);
+    assert_string_equal(l.cont, "");
+    assert_int_equal(json_array_size(l.items), 0);
+    k8s_list_clear(&l);
+
+    static const char *bad[] = {
+        "{\"items\":[]}",
+        "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":{}}",
+        "{\"metadata\":{\"resourceVersion\":\"1\",\"continue\":\"a b\"},\"items\":[]}",
+        "{\"metadata\":{},\"items\":[]}",
+        "<html>502 Bad Gateway</html>",
+        "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(k8s_list_parse(bad[i], strlen(bad[i]), &l, err, sizeof(err)), -EBADMSG);
+}
+
+static void status_body(void **state)
+{
+    int code = 0;
+    char msg[64];
+    const char *st = "{\"kind\":\"Status\",\"code\":403,\"message\":\"forbidden: pods\"}";
+
+    assert_int_equal(k8s_status_parse(st, strlen(st), &code, msg, sizeof(msg)), 0);
+    assert_int_equal(code, 403);
+    assert_string_equal(msg, "forbidden: pods");
+    assert_int_equal(k8s_status_parse("oops", 4, &code, msg, sizeof(msg)), -EBADMSG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(pod_ready),
+        cmocka_unit_test(pod_dual_stack),
+        cmocka_unit_test(pod_not_endpoints),
+        cmocka_unit_test(pod_hostile_fields),
+        cmocka_unit_test(unusable_objects),
+        cmocka_unit_test(slice_conditions),
+        cmocka_unit_test(slice_ports),
+        cmocka_unit_test(slice_address_types),
+        cmocka_unit_test(events),
+        cmocka_unit_test(lists),
+        cmocka_unit_test(status_body),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

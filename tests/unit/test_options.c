@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_options.c - flags, environment variables, defaults, and every kind
+ * of bad value named in its error.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "options.h"
+
+static char err[512];
+
+static enum opt_result parse(struct ctl_config *cfg, const char *first, ...)
+{
+    char *argv[64] = {"ipvs-controller"};
+    int argc = 1;
+    va_list ap;
+
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    err[0] = '\0';
+    return options_parse(argc, argv, cfg, err, sizeof(err));
+}
+
+#define BASE "--apiserver", "http://127.0.0.1:8080/", "--virtual-server", "10.1.1.1:80"
+
+static void defaults(void **state)
+{
+    struct ctl_config cfg;
+
+    assert_int_equal(parse(&cfg, BASE, "--selector", "app=web", NULL), OPT_OK);
+    assert_string_equal(cfg.apiserver, "http://127.0.0.1:8080"); /* trailing slash trimmed */
+    assert_int_equal(cfg.mode, SELECT_PODS);
+    assert_string_equal(cfg.sched, "rr");
+    assert_string_equal(cfg.method, "NAT");
+    assert_string_equal(cfg.protocol, "TCP");
+    assert_int_equal(cfg.hc, HC_TCP);
+    assert_string_equal(cfg.output, "/etc/keepalived/ipvs.conf");
+    assert_int_equal(cfg.n_vs, 1);
+    assert_int_equal(cfg.vs[0].port, 80);
+    assert_false(cfg.once);
+    options_free(&cfg);
+}
+
+static void environment(void **state)
+{
+    struct ctl_config cfg;
+
+    setenv("IPVS_CONTROLLER_APISERVER", "https://10.96.0.1:443", 1);
+    setenv("IPVS_CONTROLLER_SERVICE", "web", 1);
+    setenv("IPVS_CONTROLLER_VIRTUAL_SERVER", "10.1.1.1:80,[2001:db8::1]:443 fwmark:7", 1);
+    setenv("IPVS_CONTROLLER_LB_KIND", "dr", 1);
+    setenv("IPVS_CONTROLLER_ONCE", "true", 1);
+    setenv("IPVS_CONTROLLER_HEALTH_CHECK", "http:/healthz?full=1", 1);
+    setenv("IPVS_CONTROLLER_NAMESPACE", "lb", 1);
+    setenv("IPVS_CONTROLLER_TARGET_PORT", "8080", 1);
+    assert_int_equal(parse(&cfg, NULL), OPT_ERROR); /* DR cannot change the port */
+    assert_non_null(strstr(err, "--lb-kind DR cannot change the port"));
+    unsetenv("IPVS_CONTROLLER_TARGET_PORT");
+    assert_int_equal(parse(&cfg, NULL), OPT_OK);
+    assert_int_equal(cfg.mode, SELECT_SERVICE);
+    assert_string_equal(cfg.service, "web");
+    assert_int_equal(cfg.n_vs, 3);
+    assert_true(cfg.vs[2].fwmark);
+    assert_int_equal(cfg.vs[2].mark, 7);
+    assert_string_equal(cfg.method, "DR");
+    assert_true(cfg.once);
+    assert_int_equal(cfg.hc, HC_HTTP);
+    assert_string_equal(cfg.hc_path, "/healthz?full=1");
+    assert_string_equal(cfg.namespace, "lb");
+    options_free(&cfg);
+
+    /* a flag wins over its variable, and flags replace the variable's list */
+    assert_int_equal(parse(&cfg, "--virtual-server", "10.9.9.9:53", "--lb-kind", "NAT", NULL),
+                     OPT_OK);
+    assert_int_equal(cfg.n_vs, 1);
+    assert_int_equal(cfg.vs[0].port, 53);
+    assert_string_equal(cfg.method, "NAT");
+    options_free(&cfg);
+
+    setenv("IPVS_CONTROLLER_ONCE", "maybe", 1);
+    assert_int_equal(parse(&cfg, NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "IPVS_CONTROLLER_ONCE"));
+    unsetenv("IPVS_CONTROLLER_ONCE");
+    unsetenv("IPVS_CONTROLLER_APISERVER");
+    unsetenv("IPVS_CONTROLLER_SERVICE");
+    unsetenv("IPVS_CONTROLLER_VIRTUAL_SERVER");
+    unsetenv("IPVS_CONTROLLER_LB_KIND");
+    unsetenv("IPVS_CONTROLLER_HEALTH_CHECK");
+    unsetenv("IPVS_CONTROLLER_NAMESPACE");
+}
+
+static void in_cluster(void **state)
+{
+    struct ctl_config cfg;
+    char dir[] = "/tmp/sa-test-XXXXXX", path[128];
+    FILE *f;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/namespace", dir);
+    f = fopen(path, "w");
+    fputs("kube-lb\n", f);
+    fclose(f);
+
+    assert_int_equal(parse(&cfg, "--selector", "app=web", "--virtual-server", "10.1.1.1:80", NULL),
+                     OPT_ERROR);
+    assert_non_null(strstr(err, "KUBERNETES_SERVICE_HOST"));
+
+    setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+    setenv("KUBERNETES_SERVICE_PORT", "6443", 1);
+    assert_int_equal(parse(&cfg, "--selector", "app=web", "--virtual-server", "10.1.1.1:80",
+                           "--serviceaccount-dir", dir, NULL),
+                     OPT_OK);
+    assert_string_equal(cfg.apiserver, "https://[fd00::1]:6443");
+    assert_string_equal(cfg.namespace, "kube-lb");
+    snprintf(path, sizeof(path), "%s/token", dir);
+    assert_string_equal(cfg.token_file, path);
+    snprintf(path, sizeof(path), "%s/ca.crt", dir);
+    assert_string_equal(cfg.ca_file, path);
+    options_free(&cfg);
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    unsetenv("KUBERNETES_SERVICE_PORT");
+    snprintf(path, sizeof(path), "%s/namespace", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+struct bad {
+    const char *flag;
+    const char *value;
+    const char *says; /* part of the message */
+};
+
+static void bad_values(void **state)
+{
+    static const struct bad cases[] = {
+        {"--virtual-server", "10.1.1.1", "--virtual-server: invalid value"},
+        {"--virtual-server", "10.1.1.1:0", "--virtual-server: invalid value"},
+        {"--virtual-server", "10.1.1.1:65536", "--virtual-server: invalid value"},
+        {"--virtual-server", "::1:80", "--virtual-server: invalid value"},
+        {"--virtual-server", "[10.1.1.1]:80", "--virtual-server: invalid value"},
+        {"--virtual-server", "fwmark:0", "--virtual-server: invalid value"},
+        {"--virtual-server", "fwmark:x", "--virtual-server: invalid value"},
+        {"--virtual-server", "web:80", "--virtual-server: invalid value"},
+        {"--target-port", "http", "--target-port: invalid value"},
+        {"--target-port", "-1", "--target-port: invalid value"},
+        {"--lb-algo", "roundrobin", "--lb-algo: invalid value"},
+        {"--lb-algo", "rr\n}", "--lb-algo: invalid value"},
+        {"--lb-kind", "FULLNAT", "--lb-kind: invalid value"},
+        {"--protocol", "ICMP", "--protocol: invalid value"},
+        {"--health-check", "http:healthz", "--health-check: invalid value"},
+        {"--health-check", "http:/a b", "--health-check: invalid value"},
+        {"--health-check", "http:/x}\n", "--health-check: invalid value"},
+        {"--health-check", "http:/$X", "--health-check: invalid value"},
+        {"--health-check", "http:/#", "--health-check: invalid value"},
+        {"--health-check", "udp", "--health-check: invalid value"},
+        {"--health-check-interval", "0", "--health-check-interval: invalid value"},
+        {"--persistence-timeout", "1h", "--persistence-timeout: invalid value"},
+        {"--namespace", "Kube_System", "--namespace: invalid value"},
+        {"--namespace", "../x", "--namespace: invalid value"},
+        {"--max-event-bytes", "12", "--max-event-bytes: invalid value"},
+        {"--max-list-bytes", "lots", "--max-list-bytes: invalid value"},
+        {"--metrics-address", "localhost:9100", "--metrics-address: invalid value"},
+        {"--log-level", "loud", "--log-level: invalid value"},
+        {"--debounce-ms", "5s", "--debounce-ms: invalid value"},
+        {"--selector", "app=web,", "--selector: invalid label selector"},
+        {"--selector", "app in web", "--selector: invalid label selector"},
+        {"--selector", "app=we b", "--selector: invalid label selector"},
+        {"--selector", "app=web&x=1", "--selector: invalid label selector"},
+        {"--selector", "", "--selector: empty"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ctl_config cfg;
+        const char *sel = strcmp(cases[i].flag, "--selector") ? "app=web" : cases[i].value;
+        enum opt_result r;
+        r = parse(&cfg, BASE, "--selector", sel, cases[i].flag, cases[i].value, NULL);
+        if (r != OPT_ERROR)
+            fail_msg("%s %s was accepted", cases[i].flag, cases[i].value);
+        if (!strstr(err, cases[i].says))
+            fail_msg("%s %s: message \"%s\" lacks \"%s\"", cases[i].flag, cases[i].value, err,
+                     cases[i].says);
+        assert_null(strchr(err, '\n'));
+    }
+}
+
+static void good_selectors(void **state)
+{
+    static const char *ok[] = {
+        "app=web",
+        "app==web,tier!=db",
+        "app in (web, api),!legacy",
+        "environment notin (dev),example.com/role=lb,track",
+        "a.b-c_d=x",
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        if (selector_validate(ok[i], err, sizeof(err)) != 0)
+            fail_msg("%s rejected: %s", ok[i], err);
+    }
+}
+
+static void conflicts(void **state)
+{
+    struct ctl_config cfg;
+
+    assert_int_equal(parse(&cfg, BASE, NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "exactly one of --selector or --service"));
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--service", "web", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "exactly one of --selector or --service"));
+    assert_int_equal(parse(&cfg, "--apiserver", "http://x", "--selector", "a=b", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "no --virtual-server"));
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--keepalived-pidfile", "/p",
+                           "--keepalived-cmd", "keepalived -n", NULL),
+                     OPT_ERROR);
+    assert_non_null(strstr(err, "only one of --keepalived-pidfile"));
+    assert_int_equal(parse(&cfg, "--apiserver", "ftp://x", "--virtual-server", "10.1.1.1:80",
+                           "--selector", "a=b", NULL),
+                     OPT_ERROR);
+    assert_non_null(strstr(err, "not an http:// or https:// URL"));
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--protocol", "udp", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "needs --protocol TCP"));
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--virtual-server", "fwmark:3", NULL),
+                     OPT_ERROR);
+    assert_non_null(strstr(err, "needs --target-port"));
+    assert_int_equal(
+        parse(&cfg, BASE, "--selector", "a=b", "--virtual-server", "10.1.1.1:80", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "given twice"));
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--bogus", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "unknown option --bogus"));
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "extra", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "unexpected argument"));
+    assert_int_equal(parse(&cfg, BASE, "--selector", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "--selector needs a value"));
+    assert_int_equal(parse(&cfg, BASE, "--service", "web", "--port-name", "http", NULL), OPT_OK);
+    options_free(&cfg);
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--port-name", "http", NULL),
+                     OPT_ERROR);
+    assert_non_null(strstr(err, "--port-name applies only with --service"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults),       cmocka_unit_test(environment),
+        cmocka_unit_test(in_cluster),     cmocka_unit_test(bad_values),
+        cmocka_unit_test(good_selectors), cmocka_unit_test(conflicts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
