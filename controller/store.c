@@ -159,6 +159,8 @@ int store_collect(const struct store *s, struct endpoint **out, size_t *n)
         return -ENOMEM;
     for (size_t i = 0; i < s->nslots; i++) {
         for (struct entry *e = s->slots[i]; e; e = e->next) {
+            if (!e->obj.n_eps)
+                continue;
             memcpy(all + k, e->obj.eps, e->obj.n_eps * sizeof(*all));
             k += e->obj.n_eps;
         }
