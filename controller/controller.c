@@ -97,6 +97,17 @@ static uint64_t sync_due(const struct controller *c)
     return quiet > c->sync_retry_ms ? quiet : c->sync_retry_ms;
 }
 
+/* The file on disk and keepalived both reflect the API as we last saw it. */
+static void mark_synced(struct controller *c)
+{
+    if (!c->synced)
+        log_info("first sync complete", "output", c->cfg->output, "endpoints",
+                 LOG_INT(metrics.endpoints), NULL);
+    c->synced = true;
+    metrics.ready = true;
+    metrics.last_sync = wall_seconds();
+}
+
 static void reload(struct controller *c, uint64_t now)
 {
     uint64_t earliest = c->last_reload_ms + c->cfg->min_reload_interval_ms;
@@ -114,12 +125,7 @@ static void reload(struct controller *c, uint64_t now)
             metrics.reloads++;
         c->reload_pending = false;
         c->last_reload_ms = now;
-        if (!c->synced)
-            log_info("first sync complete", "output", c->cfg->output, "endpoints",
-                     LOG_INT(metrics.endpoints), NULL);
-        c->synced = true;
-        metrics.ready = true;
-        metrics.last_sync = wall_seconds();
+        mark_synced(c);
         return;
     }
     if (rc != -EAGAIN) {
@@ -187,10 +193,12 @@ static void sync_now(struct controller *c, uint64_t now)
     metrics.endpoints = render_count_real_servers(&c->rc, eps, n);
     c->sync_retry_ms = 0;
     /* keepalived under supervision starts once the first file is in place */
-    if (!c->synced)
+    if (!c->synced && c->reloader.mode == RELOAD_SPAWN)
         c->reload_pending = true;
     if (c->reload_pending)
         reload(c, now);
+    else
+        mark_synced(c);
 out:
     free(eps);
     buf_free(&out);

@@ -20,8 +20,9 @@
 #include "metrics.h"
 #include "watcher.h"
 
-#define BACKOFF_INITIAL_MS 250
-#define ERROR_BODY_MAX     65536
+#define BACKOFF_INITIAL_MS    250
+#define ERROR_BODY_MAX        65536
+#define WATCH_FAILURES_RELIST 5
 
 const struct k8s_resource k8s_pods = {
     .kind = "pod",
@@ -192,7 +193,13 @@ static int on_event(void *arg, const char *data, size_t len)
     case K8S_BOOKMARK:
         break;
     case K8S_ERROR:
-        if (ev.code == 410) {
+        /*
+         * 410: our resourceVersion was compacted away.  "Too large
+         * resource version" (504): the server is behind us, e.g. it was
+         * restored from an older state.  Both need a fresh list.
+         */
+        if (ev.code == 410 ||
+            (ev.code == 504 && strstr(ev.message, "Too large resource version"))) {
             log_info("watch expired, listing again", "resource", w->cfg.res->kind, "message",
                      ev.message, NULL);
             w->expired = true;
@@ -411,7 +418,15 @@ void watcher_done(struct watcher *w, CURLcode result, uint64_t now_ms)
     } else {
         report_failure(w, result, code);
     }
-    if (w->watch_got_data)
+    if (w->watch_got_data) {
         w->backoff_ms = BACKOFF_INITIAL_MS;
+        w->watch_failures = 0;
+    } else if (++w->watch_failures >= WATCH_FAILURES_RELIST) {
+        /* resuming keeps failing: maybe the resourceVersion is the problem */
+        log_warn("watch keeps failing, listing again", "resource", w->cfg.res->kind, "failures",
+                 LOG_INT(w->watch_failures), NULL);
+        w->watch_failures = 0;
+        w->relist = true;
+    }
     backoff(w, now_ms);
 }

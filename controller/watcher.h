@@ -66,10 +66,11 @@ struct watcher {
     char cont[K8S_CONTINUE_MAX + 1];
     struct buf body; /* list body, or an error body */
     struct jsonstream js;
-    bool relist;         /* the next start is a list, not a watch */
-    bool expired;        /* the watch reported 410 */
-    bool watch_got_data; /* the current watch delivered an event */
-    int fail_reason;     /* metrics_error of a transfer aborted by us, or -1 */
+    bool relist;             /* the next start is a list, not a watch */
+    bool expired;            /* the watch reported 410 */
+    bool watch_got_data;     /* the current watch delivered an event */
+    int fail_reason;         /* metrics_error of a transfer aborted by us, or -1 */
+    unsigned watch_failures; /* failed watches in a row that delivered nothing */
     unsigned backoff_ms;
     uint64_t start_at_ms; /* W_WAIT: when to start the next request */
     unsigned lists_done;

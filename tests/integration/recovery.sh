@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The API misbehaves; the controller recovers and never loses the last good
+# file: API down (file unchanged), 410 on resume (relist), a stalled watch
+# (idle timeout, reconnect), a dropped stream, garbage in the stream, and a
+# whole API server restart.
+. "$(dirname "$0")/lib.sh"
+
+start_fakeapi
+METRICS_PORT=$(free_port)
+ctl pod-add web-1 172.16.1.11
+ctl pod-add web-2 172.16.1.12
+start_controller --selector app=web --virtual-server 10.1.1.1:80 --watch-idle-timeout 2 \
+    --metrics-address "127.0.0.1:$METRICS_PORT"
+wait_for 10 "initial file" rs_count_is 2
+
+# API down: the file stays byte for byte; the controller keeps trying.
+stop_fakeapi
+sum=$(md5sum <"$T/ipvs.conf")
+sleep 3
+[ "$(md5sum <"$T/ipvs.conf")" = "$sum" ] || fail "file changed while the API was down"
+kill -0 "$PID_controller" || fail "controller died while the API was down"
+[ "$(metric 'ipvs_controller_errors_total{kind="api_connect"}')" -ge 1 ] || fail "errors not counted"
+pass "API down: file unchanged, controller alive"
+
+# The API comes back on the same port with different pods: a new server has
+# none of the old history, so the resume gets 410 and the controller relists.
+start_fakeapi
+ctl pod-add web-3 172.16.1.13
+wait_for 15 "converged after API restart" sh -c "grep -q 172.16.1.13 '$T/ipvs.conf' && ! grep -q 172.16.1.11 '$T/ipvs.conf'"
+pass "API restart: converged to the new state"
+
+# 410 on resume: history compacted, connections cut.
+relists=$(metric ipvs_controller_relists_total)
+ctl compact
+ctl pod-add web-4 172.16.1.14
+ctl compact
+ctl shutdown-connections
+wait_for 10 "web-4 after 410" has_rs 172.16.1.14 80
+wait_for 10 "relist counted" test "$(metric ipvs_controller_relists_total)" -gt "$relists"
+pass "410 Gone: relisted"
+
+# HTTP 410 on the watch request itself.
+relists=$(metric ipvs_controller_relists_total)
+ctl fault http410 --target watch
+ctl shutdown-connections
+ctl pod-add web-5 172.16.1.15
+wait_for 10 "web-5 after HTTP 410" has_rs 172.16.1.15 80
+wait_for 10 "relist counted" test "$(metric ipvs_controller_relists_total)" -gt "$relists"
+pass "HTTP 410: relisted"
+
+# Stalled watch: headers, then silence; the idle timeout reconnects.
+ctl fault stall --target watch
+ctl shutdown-connections
+sleep 0.5
+ctl pod-add web-6 172.16.1.16
+wait_for 15 "web-6 after a stalled watch" has_rs 172.16.1.16 80
+grep -q 'watch silent too long' "$T/controller.log" || fail "stall not detected as such"
+pass "stalled stream: reconnected after the idle timeout"
+
+# Dropped mid-stream and garbage mid-stream: resume, nothing lost.
+ctl fault drop --target watch --after 1
+ctl shutdown-connections
+ctl pod-add web-7 172.16.1.17
+ctl pod-add web-8 172.16.1.18
+wait_for 10 "web-7 and web-8 after a drop" sh -c "grep -q 172.16.1.17 '$T/ipvs.conf' && grep -q 172.16.1.18 '$T/ipvs.conf'"
+ctl fault garbage --target watch
+ctl shutdown-connections
+ctl pod-del web-7
+wait_for 10 "web-7 removed after garbage" sh -c "! grep -q 172.16.1.17 '$T/ipvs.conf'"
+grep -q 'watch stream is not a sequence of JSON objects\|invalid watch event' "$T/controller.log" ||
+    fail "garbage not reported"
+pass "dropped and garbage streams: resumed without loss"
+
+# A list that fails (500, garbage) at relist time never empties the file.
+sum=$(md5sum <"$T/ipvs.conf")
+ctl fault status500 --target list --count 2
+ctl fault garbage --target list --count 2
+ctl compact
+ctl shutdown-connections
+sleep 4
+[ "$(md5sum <"$T/ipvs.conf")" = "$sum" ] || fail "a failed relist changed the file"
+ctl pod-add web-9 172.16.1.19
+wait_for 15 "web-9 after failed lists" has_rs 172.16.1.19 80
+kill -0 "$PID_controller" || fail "controller died"
+pass "failed relists keep the last good file"
