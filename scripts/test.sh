@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# test.sh - everything CI runs, from a fresh Debian 12 machine as root:
+# dependencies, a -Werror build with all tests (unit, golden, integration,
+# the real python3-kubernetes client against the fake API server), the
+# unit tests again under ASan+UBSan, a bounded libFuzzer run, and the
+# clang-format check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SRC=$PWD
+JOBS=$(nproc)
+
+bash scripts/deps.sh
+
+echo "== format"
+files=$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
+clang-format --dry-run --Werror $files
+
+echo "== build (gcc, -Werror) and all tests"
+cmake -S . -B build/ci -G Ninja -DLB_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build/ci
+ctest --test-dir build/ci --output-on-failure -j "$JOBS"
+
+echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build/asan -G Ninja -DLB_WERROR=ON -DLB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+ninja -C build/asan
+ctest --test-dir build/asan --output-on-failure -L unit -j "$JOBS"
+
+echo "== fuzzing (bounded)"
+CC=clang cmake -S . -B build/fuzz -G Ninja -DLB_WERROR=ON -DLB_SANITIZE=ON -DLB_FUZZ=ON \
+    -DLB_FUZZ_SECONDS="${LB_FUZZ_SECONDS:-60}" >/dev/null
+ninja -C build/fuzz fuzz_stream
+ctest --test-dir build/fuzz --output-on-failure -L fuzz
+
+echo "all test stages passed"
