@@ -58,16 +58,29 @@ int buf_puts(struct buf *b, const char *s)
 int buf_printf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
     int n, rc;
 
+    /* Most calls fit in the spare room: format once, straight into place. */
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
     va_end(ap);
     if (n < 0)
         return -EINVAL;
+    if ((size_t)n < room) {
+        if ((size_t)n > b->max - b->len) {
+            b->data[b->len] = '\0';
+            return -EMSGSIZE;
+        }
+        b->len += (size_t)n;
+        return 0;
+    }
     rc = buf_reserve(b, (size_t)n);
-    if (rc < 0)
+    if (rc < 0) {
+        if (b->data)
+            b->data[b->len] = '\0';
         return rc;
+    }
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
