@@ -14,6 +14,7 @@
  * handlers do nothing at all.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +52,8 @@ struct controller {
     uint64_t last_change_ms;
     uint64_t sync_retry_ms; /* after a failed write */
 
-    struct buf last; /* bytes of the file as last written or found */
+    uint64_t last_hash; /* of the file as last written or found */
+    size_t last_len;
     bool have_last;
     bool reload_pending;
     uint64_t reload_at_ms;
@@ -72,6 +74,27 @@ static double wall_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * FNV-1a over the rendered bytes: remembering a hash instead of a second
+ * copy of a file that may be megabytes keeps the resident size down.
+ */
+static uint64_t content_hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void remember(struct controller *c, const struct buf *out)
+{
+    c->last_hash = content_hash(out->data, out->len);
+    c->last_len = out->len;
+    c->have_last = true;
 }
 
 static void on_change(void *arg)
@@ -164,9 +187,10 @@ static void sync_now(struct controller *c, uint64_t now)
     c->dirty = false;
 
     if (!c->have_last && file_has_content(c->cfg->output, out.data, out.len) == 1) {
-        c->have_last = buf_append(&c->last, out.data, out.len) == 0;
+        remember(c, &out);
         log_info("configuration already up to date", "output", c->cfg->output, NULL);
-    } else if (c->have_last && out.len == c->last.len && !memcmp(out.data, c->last.data, out.len)) {
+    } else if (c->have_last && out.len == c->last_len &&
+               content_hash(out.data, out.len) == c->last_hash) {
         log_debug("configuration unchanged", "output", c->cfg->output, NULL);
     } else {
         rc = atomic_write_file(c->cfg->output, out.data, out.len, 0644);
@@ -183,8 +207,7 @@ static void sync_now(struct controller *c, uint64_t now)
             goto out;
         }
         metrics.writes++;
-        buf_reset(&c->last);
-        c->have_last = buf_append(&c->last, out.data, out.len) == 0;
+        remember(c, &out);
         c->reload_pending = true;
         log_info("configuration written", "output", c->cfg->output, "real_servers",
                  LOG_INT(render_count_real_servers(&c->rc, eps, n)), "objects",
@@ -202,6 +225,7 @@ static void sync_now(struct controller *c, uint64_t now)
 out:
     free(eps);
     buf_free(&out);
+    malloc_trim(0); /* give the render's and the decoder's garbage back */
 }
 
 static void handle_signals(struct controller *c)
@@ -314,7 +338,6 @@ static int setup(struct controller *c, const struct ctl_config *cfg)
     c->cfg = cfg;
     c->sigfd = -1;
     options_render_config(cfg, &c->rc);
-    buf_init(&c->last, SIZE_MAX);
     reloader_init(&c->reloader, cfg->keepalived_pidfile, cfg->keepalived_cmd);
 
     sigemptyset(&mask);
@@ -387,7 +410,6 @@ static void teardown(struct controller *c)
     metrics_server_stop(c->ms);
     if (c->sigfd >= 0)
         close(c->sigfd);
-    buf_free(&c->last);
 }
 
 int controller_run(const struct ctl_config *cfg)

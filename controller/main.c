@@ -3,6 +3,7 @@
  * main.c - ipvs-controller: parse the options, run the controller.
  */
 #include <curl/curl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -35,6 +36,12 @@ int main(int argc, char **argv)
         return 2;
     }
     log_init("ipvs-controller", cfg.log_level);
+    /*
+     * Keep big buffers (list pages, the rendered file) in their own
+     * mappings, returned to the kernel when freed, rather than letting
+     * glibc's adaptive threshold grow the heap to the largest one seen.
+     */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "ipvs-controller: cannot initialise libcurl\n");
