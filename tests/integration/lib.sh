@@ -135,8 +135,14 @@ has_rs() { grep -q "real_server $1 $2 {" "$T/ipvs.conf" 2>/dev/null; }
 rs_count() { grep -c "real_server" "$T/ipvs.conf" 2>/dev/null || true; }
 rs_count_is() { [ "$(rs_count)" = "$1" ]; }
 
+# metric NAME: the value of one sample on the controller's /metrics.
 metric() {
-    in_ns curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+    local v
+    v=$(in_ns curl -sf --max-time 5 "http://127.0.0.1:$METRICS_PORT/metrics" |
+        awk -v m="$1" '$1 == m { print $2 }') || true
+    [ -n "$v" ] || { echo "metric $1 not served" >&2; return 1; }
+    echo "$v"
 }
+metric_gt() { local v; v=$(metric "$1") && [ "$v" -gt "$2" ]; }
 
 free_port() { echo $((20000 + RANDOM % 20000)); }

@@ -29,33 +29,36 @@ ctl pod-add web-3 172.16.1.13
 wait_for 15 "converged after API restart" sh -c "grep -q 172.16.1.13 '$T/ipvs.conf' && ! grep -q 172.16.1.11 '$T/ipvs.conf'"
 pass "API restart: converged to the new state"
 
-# 410 on resume: history compacted, connections cut.
-relists=$(metric ipvs_controller_relists_total)
-ctl compact
-ctl pod-add web-4 172.16.1.14
-ctl compact
-ctl shutdown-connections
-wait_for 10 "web-4 after 410" has_rs 172.16.1.14 80
-wait_for 10 "relist counted" test "$(metric ipvs_controller_relists_total)" -gt "$relists"
-pass "410 Gone: relisted"
-
-# HTTP 410 on the watch request itself.
-relists=$(metric ipvs_controller_relists_total)
-ctl fault http410 --target watch
-ctl shutdown-connections
-ctl pod-add web-5 172.16.1.15
-wait_for 10 "web-5 after HTTP 410" has_rs 172.16.1.15 80
-wait_for 10 "relist counted" test "$(metric ipvs_controller_relists_total)" -gt "$relists"
-pass "HTTP 410: relisted"
-
-# Stalled watch: headers, then silence; the idle timeout reconnects.
+# A stalled watch (headers, then silence) while the history is compacted:
+# the idle timeout reconnects, the resume is too old (410), so it relists.
+relists=$(metric ipvs_controller_relists_total) || fail "no relists metric"
 ctl fault stall --target watch
 ctl shutdown-connections
 sleep 0.5
-ctl pod-add web-6 172.16.1.16
-wait_for 15 "web-6 after a stalled watch" has_rs 172.16.1.16 80
+ctl pod-add web-4 172.16.1.14
+ctl compact
+wait_for 15 "web-4 after stall and 410" has_rs 172.16.1.14 80
 grep -q 'watch silent too long' "$T/controller.log" || fail "stall not detected as such"
-pass "stalled stream: reconnected after the idle timeout"
+wait_for 10 "relist counted" metric_gt ipvs_controller_relists_total "$relists"
+pass "stalled stream reconnected after the idle timeout; 410 on resume relisted"
+
+# An ERROR event with code 410 inside the watch stream.
+relists=$(metric ipvs_controller_relists_total) || fail "no relists metric"
+ctl fault error410event --target watch
+ctl shutdown-connections
+wait_for 10 "relist after ERROR 410" metric_gt ipvs_controller_relists_total "$relists"
+ctl pod-add web-5 172.16.1.15
+wait_for 10 "web-5 after ERROR 410" has_rs 172.16.1.15 80
+pass "ERROR event 410: relisted"
+
+# HTTP 410 on the watch request itself.
+relists=$(metric ipvs_controller_relists_total) || fail "no relists metric"
+ctl fault http410 --target watch
+ctl shutdown-connections
+wait_for 10 "relist after HTTP 410" metric_gt ipvs_controller_relists_total "$relists"
+ctl pod-add web-6 172.16.1.16
+wait_for 10 "web-6 after HTTP 410" has_rs 172.16.1.16 80
+pass "HTTP 410: relisted"
 
 # Dropped mid-stream and garbage mid-stream: resume, nothing lost.
 ctl fault drop --target watch --after 1
