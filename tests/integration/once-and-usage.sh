@@ -10,8 +10,9 @@ ctl pod-add web-2 172.16.1.12
 before=$(reloads)
 in_ns "$CONTROLLER" --apiserver "$API" --output "$T/ipvs.conf" --selector app=web \
     --virtual-server 10.1.1.1:80 --keepalived-pidfile "$T/keepalived.pid" --once \
-    >"$T/once.log" 2>&1 || fail "--once exited $?"
+    --list-page-size 1 >"$T/once.log" 2>&1 || fail "--once exited $?"
 rs_count_is 2 || fail "--once did not render both pods"
+"${CTL[@]}" stats | grep -q '"continue": true' || fail "the list was not paged"
 wait_for 5 "keepalived reloaded by --once" test "$(reloads)" -gt "$before"
 pass "--once renders, reloads and exits 0"
 
