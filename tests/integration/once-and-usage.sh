@@ -63,9 +63,11 @@ usage "--once cannot supervise" --apiserver http://127.0.0.1:1 --selector a=b \
     --virtual-server 1.2.3.4:80 --once --keepalived-cmd keepalived
 IPVS_CONTROLLER_LB_ALGO=fastest usage "IPVS_CONTROLLER_LB_ALGO" --apiserver http://127.0.0.1:1 \
     --selector a=b --virtual-server 1.2.3.4:80
-"$CONTROLLER" --help | grep -q "Exit status" || fail "--help does not document exit codes"
-"$CONTROLLER" --help | grep -q "IPVS_CONTROLLER_VIRTUAL_SERVER" || fail "--help lacks env names"
-"$CONTROLLER" --version | grep -q "^ipvs-controller [0-9]" || fail "--version"
+help=$("$CONTROLLER" --help) || fail "--help exited $?"
+grep -q "Exit status" <<<"$help" || fail "--help does not document exit codes"
+grep -q "IPVS_CONTROLLER_VIRTUAL_SERVER" <<<"$help" || fail "--help lacks env names"
+version=$("$CONTROLLER" --version) || fail "--version exited $?"
+grep -q "^ipvs-controller [0-9]" <<<"$version" || fail "--version says '$version'"
 pass "bad usage: exit 2 with one line naming the fault"
 
 # An output directory that does not exist: the daemon logs and keeps the old file.
