@@ -117,6 +117,12 @@ int store_put(struct store *s, struct k8s_obj *obj)
     return 0;
 }
 
+const struct k8s_obj *store_get(const struct store *s, const char *name)
+{
+    struct entry **pp = find(s, name);
+    return *pp ? &(*pp)->obj : NULL;
+}
+
 int store_delete(struct store *s, const char *name)
 {
     struct entry **pp = find(s, name), *e = *pp;

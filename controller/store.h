@@ -20,6 +20,8 @@ void store_free(struct store *s);
 
 /* Insert or replace the object under obj->name; takes obj's contents (obj is zeroed). */
 int store_put(struct store *s, struct k8s_obj *obj);
+/* The object stored under name, or NULL; valid until the next change to the store. */
+const struct k8s_obj *store_get(const struct store *s, const char *name);
 /* Remove by name; 1 if it was there, 0 if not. */
 int store_delete(struct store *s, const char *name);
 size_t store_count(const struct store *s);

@@ -149,22 +149,44 @@ static size_t list_write(char *data, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-static void apply_object(struct watcher *w, struct store *st, const json_t *obj)
+static bool same_endpoints(const struct k8s_obj *a, const struct k8s_obj *b)
+{
+    if (!a || a->n_eps != b->n_eps)
+        return false;
+    for (size_t i = 0; i < a->n_eps; i++) {
+        if (endpoint_cmp(&a->eps[i], &b->eps[i]) != 0)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * Decode obj into the store.  Returns true when the endpoints it
+ * contributes changed (only then is a render worth it).  With verbose, a
+ * change is logged naming the object: that is the event a user follows.
+ */
+static bool apply_object(struct watcher *w, struct store *st, const json_t *obj, bool verbose)
 {
     struct k8s_obj o;
     char err[160];
+    bool changed;
 
     if (w->cfg.res->decode(obj, &w->cfg.decode, &o, err, sizeof(err)) < 0) {
         metrics.errors[ERR_OBJECT]++;
         log_warn("skipping invalid object", w->cfg.res->kind, k8s_obj_name(obj), "reason", err,
                  NULL);
         k8s_obj_clear(&o);
-        return;
+        return false;
     }
+    changed = !same_endpoints(store_get(st, o.name), &o);
+    if (changed && verbose)
+        log_info("endpoints changed", w->cfg.res->kind, o.name, "endpoints", LOG_INT(o.n_eps),
+                 NULL);
     if (store_put(st, &o) < 0) {
         log_error("out of memory storing object", w->cfg.res->kind, o.name, NULL);
         k8s_obj_clear(&o);
     }
+    return changed;
 }
 
 static int on_event(void *arg, const char *data, size_t len)
@@ -184,11 +206,12 @@ static int on_event(void *arg, const char *data, size_t len)
     switch (ev.type) {
     case K8S_ADDED:
     case K8S_MODIFIED:
-        apply_object(w, w->store, ev.object);
-        changed = true;
+        changed = apply_object(w, w->store, ev.object, true);
         break;
     case K8S_DELETED:
         changed = store_delete(w->store, k8s_obj_name(ev.object)) > 0;
+        if (changed)
+            log_info("deleted", w->cfg.res->kind, k8s_obj_name(ev.object), NULL);
         break;
     case K8S_BOOKMARK:
         break;
@@ -336,7 +359,7 @@ static void list_page(struct watcher *w, uint64_t now_ms)
     }
     json_array_foreach(list.items, i, item)
     {
-        apply_object(w, w->pending, item);
+        apply_object(w, w->pending, item, false);
     }
     if (list.cont[0]) {
         memcpy(w->cont, list.cont, sizeof(w->cont));
