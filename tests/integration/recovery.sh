@@ -42,23 +42,20 @@ grep -q 'watch silent too long' "$T/controller.log" || fail "stall not detected 
 wait_for 10 "relist counted" metric_gt ipvs_controller_relists_total "$relists"
 pass "stalled stream reconnected after the idle timeout; 410 on resume relisted"
 
-# An ERROR event with code 410 inside the watch stream.
-relists=$(metric ipvs_controller_relists_total) || fail "no relists metric"
-ctl fault error410event --target watch
-ctl shutdown-connections
-wait_for 10 "relist after ERROR 410" metric_gt ipvs_controller_relists_total "$relists"
-ctl pod-add web-5 172.16.1.15
-wait_for 10 "web-5 after ERROR 410" has_rs 172.16.1.15 80
-pass "ERROR event 410: relisted"
-
-# HTTP 410 on the watch request itself.
-relists=$(metric ipvs_controller_relists_total) || fail "no relists metric"
-ctl fault http410 --target watch
-ctl shutdown-connections
-wait_for 10 "relist after HTTP 410" metric_gt ipvs_controller_relists_total "$relists"
-ctl pod-add web-6 172.16.1.16
-wait_for 10 "web-6 after HTTP 410" has_rs 172.16.1.16 80
-pass "HTTP 410: relisted"
+# 410 delivered by a fault on the next watch: it must relist, then follow.
+relist_after() {
+    local kind=$1 pod=$2 ip=$3 relists
+    relists=$(metric ipvs_controller_relists_total) || fail "no relists metric"
+    ctl fault "$kind" --target watch
+    ctl shutdown-connections
+    wait_for 10 "relist after $kind" metric_gt ipvs_controller_relists_total "$relists"
+    ctl pod-add "$pod" "$ip"
+    wait_for 10 "$pod after $kind" has_rs "$ip" 80
+}
+relist_after error410event web-5 172.16.1.15
+pass "ERROR event 410 in the stream: relisted"
+relist_after http410 web-6 172.16.1.16
+pass "HTTP 410 on the watch: relisted"
 
 # Dropped mid-stream and garbage mid-stream: resume, nothing lost.
 ctl fault drop --target watch --after 1
