@@ -25,6 +25,7 @@
 
 #include "atomicfile.h"
 #include "controller.h"
+#include "hash.h"
 #include "log.h"
 #include "metrics.h"
 #include "reloader.h"
@@ -77,22 +78,17 @@ static double wall_seconds(void)
 }
 
 /*
- * FNV-1a over the rendered bytes: remembering a hash instead of a second
- * copy of a file that may be megabytes keeps the resident size down.
+ * A hash of the rendered bytes rather than a second copy of a file that
+ * may be megabytes keeps the resident size down.
  */
-static uint64_t content_hash(const char *p, size_t n)
+static uint64_t content_hash(const struct buf *b)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return fnv1a64(FNV1A64_INIT, b->data, b->len);
 }
 
 static void remember(struct controller *c, const struct buf *out)
 {
-    c->last_hash = content_hash(out->data, out->len);
+    c->last_hash = content_hash(out);
     c->last_len = out->len;
     c->have_last = true;
 }
@@ -167,7 +163,7 @@ static void sync_now(struct controller *c, uint64_t now)
     struct endpoint *eps = NULL;
     struct buf out;
     struct timespec t0, t1;
-    size_t n = 0;
+    size_t n = 0, real_servers;
     int rc;
 
     buf_init(&out, SIZE_MAX);
@@ -184,13 +180,13 @@ static void sync_now(struct controller *c, uint64_t now)
     metrics.render_seconds_sum += metrics.last_render_seconds;
     metrics.render_count++;
     metrics.objects = store_count(c->watcher.store);
+    real_servers = render_count_real_servers(&c->rc, eps, n);
     c->dirty = false;
 
     if (!c->have_last && file_has_content(c->cfg->output, out.data, out.len) == 1) {
         remember(c, &out);
         log_info("configuration already up to date", "output", c->cfg->output, NULL);
-    } else if (c->have_last && out.len == c->last_len &&
-               content_hash(out.data, out.len) == c->last_hash) {
+    } else if (c->have_last && out.len == c->last_len && content_hash(&out) == c->last_hash) {
         log_debug("configuration unchanged", "output", c->cfg->output, NULL);
     } else {
         rc = atomic_write_file(c->cfg->output, out.data, out.len, 0644);
@@ -210,10 +206,9 @@ static void sync_now(struct controller *c, uint64_t now)
         remember(c, &out);
         c->reload_pending = true;
         log_info("configuration written", "output", c->cfg->output, "real_servers",
-                 LOG_INT(render_count_real_servers(&c->rc, eps, n)), "objects",
-                 LOG_INT(metrics.objects), NULL);
+                 LOG_INT(real_servers), "objects", LOG_INT(metrics.objects), NULL);
     }
-    metrics.endpoints = render_count_real_servers(&c->rc, eps, n);
+    metrics.endpoints = real_servers;
     c->sync_retry_ms = 0;
     /* keepalived under supervision starts once the first file is in place */
     if (!c->synced && c->reloader.mode == RELOAD_SPAWN)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "store.h"
 
 struct entry {
@@ -25,12 +26,7 @@ struct store {
 
 static uint64_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return fnv1a64(FNV1A64_INIT, s, strlen(s));
 }
 
 struct store *store_new(void)
