@@ -323,6 +323,7 @@ static size_t word_len(const char *p)
 
 int selector_validate(const char *sel, char *err, size_t errlen)
 {
+    char show[41];
     const char *p = skip_spaces(sel);
 
     if (!*p) {
@@ -377,10 +378,8 @@ int selector_validate(const char *sel, char *err, size_t errlen)
             goto bad;
         p = skip_spaces(p + 1);
     }
-bad : {
-    char show[41];
+bad:
     snprintf(err, errlen, "invalid label selector near \"%s\"", shown(p, show, sizeof(show)));
-}
     return -EINVAL;
 }
 
