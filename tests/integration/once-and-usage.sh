@@ -12,7 +12,8 @@ in_ns "$CONTROLLER" --apiserver "$API" --output "$T/ipvs.conf" --selector app=we
     --virtual-server 10.1.1.1:80 --keepalived-pidfile "$T/keepalived.pid" --once \
     --list-page-size 1 >"$T/once.log" 2>&1 || fail "--once exited $?"
 rs_count_is 2 || fail "--once did not render both pods"
-"${CTL[@]}" stats | grep -q '"continue": true' || fail "the list was not paged"
+stats=$("${CTL[@]}" stats) || fail "fakectl stats failed"
+grep -q '"continue": true' <<<"$stats" || fail "the list was not paged"
 wait_for 5 "keepalived reloaded by --once" test "$(reloads)" -gt "$before"
 pass "--once renders, reloads and exits 0"
 
