@@ -148,3 +148,13 @@ void log_write(enum log_level level, const char *msg, ...)
     ssize_t unused = write(STDERR_FILENO, line, n);
     (void)unused;
 }
+
+const char *log_excerpt(const char *v, char *out, size_t outlen)
+{
+    size_t i = 0;
+
+    for (; v[i] && i + 1 < outlen; i++)
+        out[i] = (unsigned char)v[i] < ' ' || v[i] == 0x7f ? '?' : v[i];
+    out[i] = '\0';
+    return out;
+}

@@ -14,6 +14,7 @@
 #define LB_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -39,5 +40,11 @@ const char *log_fmt_int(char *buf, long long n);
 
 /* Append s to out (size outlen) as one logfmt value, quoted when needed. */
 void log_quote(char *out, size_t outlen, const char *s);
+
+/*
+ * The first outlen-1 characters of v for a one-line message, control
+ * characters shown as '?': a bad value is named without breaking the line.
+ */
+const char *log_excerpt(const char *v, char *out, size_t outlen);
 
 #endif

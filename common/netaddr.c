@@ -130,10 +130,10 @@ int prefix_parse(const char *s, struct netaddr *addr, unsigned *plen)
         return -EINVAL;
     if (uint_parse(slash + 1, 0, addr->family == AF_INET ? 32 : 128, &len) < 0)
         return -EINVAL;
+    *plen = (unsigned)len;
     for (unsigned bit = (unsigned)len; bit < netaddr_len(addr) * 8; bit++) {
         if (addr->u.bytes[bit / 8] & (0x80 >> (bit % 8)))
             return -EDOM;
     }
-    *plen = (unsigned)len;
     return 0;
 }

@@ -42,7 +42,10 @@ int uint_parse(const char *s, unsigned long long min, unsigned long long max,
 /* "1.2.3.4:80" or "[::1]:80".  0 or -EINVAL. */
 int hostport_parse(const char *s, struct netaddr *addr, uint16_t *port);
 
-/* "10.1.1.0/24"; the host bits must be zero.  0, -EINVAL, or -EDOM (host bits set). */
+/*
+ * "10.1.1.0/24"; the host bits must be zero.  0, -EINVAL, or -EDOM (host
+ * bits set; addr and plen are filled so the caller can name the network).
+ */
 int prefix_parse(const char *s, struct netaddr *addr, unsigned *plen);
 
 #endif

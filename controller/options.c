@@ -236,17 +236,6 @@ static int parse_vs(const char *v, struct vserver *vs)
     return hostport_parse(v, &vs->addr, &vs->port);
 }
 
-/* The first characters of v for a one-line message: control characters become '?'. */
-static const char *shown(const char *v, char *out, size_t outlen)
-{
-    size_t i = 0;
-
-    for (; v[i] && i + 1 < outlen; i++)
-        out[i] = (unsigned char)v[i] < ' ' || v[i] == 0x7f ? '?' : v[i];
-    out[i] = '\0';
-    return out;
-}
-
 /* DNS-1123 label: what namespaces and Service names are. */
 static bool dns_label_ok(const char *s)
 {
@@ -379,7 +368,7 @@ int selector_validate(const char *sel, char *err, size_t errlen)
         p = skip_spaces(p + 1);
     }
 bad:
-    snprintf(err, errlen, "invalid label selector near \"%s\"", shown(p, show, sizeof(show)));
+    snprintf(err, errlen, "invalid label selector near \"%s\"", log_excerpt(p, show, sizeof(show)));
     return -EINVAL;
 }
 
@@ -545,8 +534,9 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
     if (rc == -ENOMEM)
         snprintf(err, errlen, "out of memory");
     else if (rc < 0)
-        snprintf(err, errlen, "%s: invalid value \"%s\"%s%s", source, shown(v, show, sizeof(show)),
-                 d->arg ? ", expected " : "", d->arg ? d->arg : ", expected true or false");
+        snprintf(err, errlen, "%s: invalid value \"%s\"%s%s", source,
+                 log_excerpt(v, show, sizeof(show)), d->arg ? ", expected " : "",
+                 d->arg ? d->arg : ", expected true or false");
     return rc;
 }
 

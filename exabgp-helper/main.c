@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * main.c - exabgp-helper: the exabgp container's entry point.
+ *
+ * run:     check everything, discover what is missing, write exabgp.conf,
+ *          install the two routes (all or none), exec exabgp in our place.
+ * cleanup: have the running exabgp withdraw (reload with nothing to
+ *          announce), let the withdrawal spread, remove our routes.
+ *
+ * Nothing is touched until every input has been checked; a failure after
+ * the routes went in takes them back out.  Exit: 0 done, 1 runtime, 2 config.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "conf.h"
+#include "log.h"
+#include "options.h"
+#include "route.h"
+
+#define CONF_MAX (256 * 1024)
+
+/* Exit status for a negative errno from the modules: -EINVAL is the config. */
+static int exit_code(int rc)
+{
+    return rc == -EINVAL ? 2 : 1;
+}
+
+static int fail(int rc, const char *err)
+{
+    fprintf(stderr, "exabgp-helper: %s\n", err);
+    return exit_code(rc);
+}
+
+/* Find the exabgp binary the way execvp would; 0 or -EINVAL with err set. */
+static int resolve_exabgp(const char *name, char *out, size_t outlen, char *err, size_t errlen)
+{
+    const char *path = getenv("PATH");
+
+    if (strchr(name, '/')) {
+        if (access(name, X_OK) < 0) {
+            snprintf(err, errlen, "EXABGP %s: %s", name, strerror(errno));
+            return -EINVAL;
+        }
+        snprintf(out, outlen, "%s", name);
+        return 0;
+    }
+    for (const char *p = path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"; *p;) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n) {
+            snprintf(out, outlen, "%.*s/%s", (int)n, p, name);
+            if (access(out, X_OK) == 0)
+                return 0;
+        }
+        p += n + (end ? 1 : 0);
+    }
+    snprintf(err, errlen, "EXABGP %s: not found in PATH (install exabgp or set EXABGP)", name);
+    return -EINVAL;
+}
+
+/* Settings exabgp 4.2 needs in a container, unless the user chose otherwise. */
+static void exabgp_env(void)
+{
+    static const char *const want[][2] = {
+        {"exabgp.daemon.daemonize", "false"}, /* we exec it: it must stay our pid */
+        {"exabgp.api.cli", "false"},          /* no named pipes to look for */
+        {"exabgp.log.destination", "stdout"}, /* the container log */
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        char alt[64];
+        size_t j;
+        for (j = 0; want[i][0][j] && j + 1 < sizeof(alt); j++)
+            alt[j] = want[i][0][j] == '.' ? '_' : want[i][0][j];
+        alt[j] = '\0';
+        if (!getenv(alt))
+            setenv(want[i][0], want[i][1], 0);
+    }
+}
+
+static char *pidfile_path(const struct helper_config *cfg)
+{
+    char *p;
+    return asprintf(&p, "%s.pid", cfg->exabgp_conf) < 0 ? NULL : p;
+}
+
+/* The pid in the pid file if it is a live exabgp (run exec'd into it), else 0. */
+static pid_t running_exabgp(const struct helper_config *cfg)
+{
+    char *path = pidfile_path(cfg), *text = NULL, *cmd = NULL, proc[64];
+    unsigned long long pid = 0;
+    size_t n;
+    pid_t found = 0;
+
+    if (!path || read_small_file(path, 64, &text, &n) < 0)
+        goto out;
+    text[strcspn(text, "\n")] = '\0';
+    if (uint_parse(text, 2, 4194304, &pid) < 0)
+        goto out;
+    snprintf(proc, sizeof(proc), "/proc/%llu/cmdline", pid);
+    if (read_small_file(proc, 4096, &cmd, &n) < 0)
+        goto out;
+    /* NULs separate the arguments; a recycled pid is not exabgp */
+    for (size_t i = 0; i < n; i++)
+        cmd[i] = cmd[i] ? cmd[i] : ' ';
+    if (strstr(cmd, "exabgp"))
+        found = (pid_t)pid;
+out:
+    free(cmd);
+    free(text);
+    free(path);
+    return found;
+}
+
+static int write_conf(const struct plan *plan, bool announce, char *err, size_t errlen)
+{
+    struct buf b;
+    int rc;
+
+    buf_init(&b, CONF_MAX);
+    rc = conf_render(plan, announce, &b);
+    if (rc == 0)
+        rc = atomic_write_file(plan->cfg->exabgp_conf, b.data, b.len, plan->md5 ? 0600 : 0644);
+    if (rc < 0)
+        snprintf(err, errlen, "cannot write EXABGP_CONF %s: %s", plan->cfg->exabgp_conf,
+                 strerror(-rc));
+    buf_free(&b);
+    return rc == -EINVAL ? -EIO : rc;
+}
+
+static int print_plan(const struct plan *plan, bool run)
+{
+    struct buf b;
+    int rc;
+
+    buf_init(&b, CONF_MAX);
+    rc = run ? conf_render(plan, true, &b) : 0;
+    if (rc == 0 && run)
+        rc = buf_printf(&b, "\n# routes run would install\n");
+    if (rc == 0 && !run)
+        rc = buf_printf(&b, "# routes cleanup would remove, if present\n");
+    if (rc == 0)
+        rc = conf_render_routes(plan, &b);
+    if (rc == 0)
+        fwrite(b.data, 1, b.len, stdout);
+    buf_free(&b);
+    return rc == 0 && fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int do_run(struct plan *plan, struct nl_sock *node, struct nl_sock *pod)
+{
+    const struct helper_config *cfg = plan->cfg;
+    char exe[4096], err[512], pid[32];
+    char *pidfile = NULL;
+    int rc, removed;
+
+    rc = write_conf(plan, true, err, sizeof(err));
+    if (rc < 0)
+        return fail(rc, err);
+    rc = route_install(node, pod, plan, err, sizeof(err));
+    if (rc < 0)
+        return fail(rc, err);
+    log_info("routes installed", "prefixes", LOG_INT(cfg->n_prefixes), "node_dev",
+             plan->node_ifname, NULL);
+
+    /* after the exec our pid is exabgp's: cleanup finds it here */
+    pidfile = pidfile_path(cfg);
+    snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+    if (!pidfile || atomic_write_file(pidfile, pid, strlen(pid), 0644) < 0)
+        log_warn("cannot write the pid file; cleanup will not drain", "path", pidfile, NULL);
+
+    /* the netlink sockets are close-on-exec; kept for the rollback below */
+    resolve_exabgp(cfg->exabgp, exe, sizeof(exe), err, sizeof(err));
+    exabgp_env();
+    log_info("exec exabgp", "path", exe, "conf", cfg->exabgp_conf, NULL);
+    fflush(NULL);
+    execv(exe, (char *[]){(char *)"exabgp", cfg->exabgp_conf, NULL});
+
+    /* still here: leave nothing behind */
+    snprintf(err, sizeof(err), "cannot exec %.400s: %s", exe, strerror(errno));
+    if (pidfile)
+        unlink(pidfile);
+    free(pidfile);
+    route_remove(node, pod, plan, &removed, exe, sizeof(exe));
+    return fail(-EIO, err);
+}
+
+static int do_cleanup(struct plan *plan, struct nl_sock *node, struct nl_sock *pod)
+{
+    const struct helper_config *cfg = plan->cfg;
+    pid_t pid = running_exabgp(cfg);
+    char err[512];
+    int rc, removed = 0;
+
+    if (pid && cfg->n_peers) {
+        rc = write_conf(plan, false, err, sizeof(err));
+        if (rc == 0 && kill(pid, SIGUSR1) == 0) {
+            log_info("asked exabgp to withdraw", "pid", LOG_INT(pid), "drain_seconds",
+                     LOG_INT(cfg->drain_seconds), NULL);
+            sleep(cfg->drain_seconds);
+        } else {
+            log_warn("cannot make exabgp withdraw; removing the routes anyway", "pid", LOG_INT(pid),
+                     "error", rc < 0 ? err : strerror(errno), NULL);
+        }
+    } else if (pid) {
+        log_warn("PEERS not set: cannot make exabgp withdraw first", "pid", LOG_INT(pid), NULL);
+    }
+    rc = route_remove(node, pod, plan, &removed, err, sizeof(err));
+    log_info("routes removed", "count", LOG_INT(removed), NULL);
+    if (rc < 0)
+        return fail(rc, err);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct helper_config cfg;
+    struct plan plan = {.cfg = &cfg};
+    struct nl_sock *pod = NULL, *node = NULL;
+    char err[512], exe[4096];
+    int rc;
+
+    log_init("exabgp-helper", LOG_INFO);
+    switch (helper_options_parse(argc, argv, &cfg, err, sizeof(err))) {
+    case OPT_EXIT_OK:
+        helper_options_free(&cfg);
+        return 0;
+    case OPT_ERROR:
+        helper_options_free(&cfg);
+        return fail(-EINVAL, err);
+    case OPT_OK:
+        break;
+    }
+    log_init("exabgp-helper", cfg.log_level);
+    if (cfg.hold_time > HELPER_HOLD_WARN)
+        log_warn("long hold time: a load balancer that fails silently keeps its route this long",
+                 "hold_time", LOG_INT(cfg.hold_time), NULL);
+
+    /* everything that can be checked before touching anything */
+    rc = 0;
+    if (cfg.cmd == CMD_RUN)
+        rc = resolve_exabgp(cfg.exabgp, exe, sizeof(exe), err, sizeof(err));
+    if (rc == 0 && cfg.cmd == CMD_RUN && cfg.md5_password_file)
+        rc = helper_read_md5(cfg.md5_password_file, &plan.md5, err, sizeof(err));
+    if (rc == 0)
+        rc = route_open_self(&pod, err, sizeof(err));
+    if (rc == 0)
+        rc = route_open_netns(cfg.node_netns, &node, err, sizeof(err));
+    if (rc == 0)
+        rc = route_discover_pod(pod, &plan, err, sizeof(err));
+    if (rc == 0 && cfg.cmd == CMD_RUN)
+        rc = route_discover_node(node, &plan, err, sizeof(err));
+    if (rc < 0) {
+        rc = fail(rc == -ENOENT ? -EINVAL : rc, err);
+        goto out;
+    }
+    plan.router_id = cfg.router_id_set ? cfg.router_id : plan.pod_ip;
+    {
+        char p[NETADDR_STRLEN], n[NETADDR_STRLEN];
+        if (cfg.cmd == CMD_RUN)
+            log_info("starting", "pod_ip", netaddr_format(&plan.pod_ip, p), "node_ip",
+                     netaddr_format(&plan.node_ip, n), "node_dev", plan.node_ifname, "node_netns",
+                     cfg.node_netns, NULL);
+        else
+            log_info("cleaning up", "pod_ip", netaddr_format(&plan.pod_ip, p), "node_netns",
+                     cfg.node_netns, NULL);
+    }
+
+    if (cfg.dry_run)
+        rc = print_plan(&plan, cfg.cmd == CMD_RUN);
+    else if (cfg.cmd == CMD_RUN)
+        rc = do_run(&plan, node, pod); /* returns only on failure */
+    else
+        rc = do_cleanup(&plan, node, pod);
+out:
+    route_close(node);
+    route_close(pod);
+    free(plan.md5);
+    helper_options_free(&cfg);
+    return rc;
+}
