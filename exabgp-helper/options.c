@@ -311,10 +311,12 @@ static int apply(struct helper_config *cfg, enum opt_id id, const char *v, const
     case O_PREFIXES:
         cfg->n_prefixes = 0;
         rc = split_list(v, prefix_item, &ctx);
+        why = " (an empty or overlong element in the list)";
         break;
     case O_PEERS:
         cfg->n_peers = 0;
         rc = split_list(v, peer_item, &ctx);
+        why = " (an empty or overlong element in the list)";
         break;
     case O_LOCAL_AS:
         rc = helper_parse_as(v, &cfg->local_as);

@@ -340,41 +340,34 @@ static void describe(const struct plan *plan, size_t i, enum which w, char *out,
 int route_install(struct nl_sock *node, struct nl_sock *pod, const struct plan *plan, char *err,
                   size_t errlen)
 {
-    struct rtnl_route *done[2 * HELPER_MAX_PREFIXES];
-    struct nl_sock *done_sk[2 * HELPER_MAX_PREFIXES];
-    size_t n_done = 0, n = plan->cfg->n_prefixes;
-    char what[160];
-    int rc = 0;
+    size_t n = plan->cfg->n_prefixes;
+    char what[160], ignored[160];
+    int rc = 0, removed;
 
-    for (size_t k = 0; k < 2 * n; k++) {
+    for (size_t k = 0; k < 2 * n && rc == 0; k++) {
         enum which w = k < n ? NODE_ROUTE : POD_ROUTE;
-        struct nl_sock *sk = w == NODE_ROUTE ? node : pod;
-        size_t i = k % n;
-        struct rtnl_route *r = make_route(plan, i, w, true);
+        struct rtnl_route *r = make_route(plan, k % n, w, true);
 
-        describe(plan, i, w, what, sizeof(what));
+        describe(plan, k % n, w, what, sizeof(what));
         if (!r) {
             snprintf(err, errlen, "%s: out of memory", what);
             rc = -ENOMEM;
             break;
         }
-        rc = rtnl_route_add(sk, r, NLM_F_CREATE | NLM_F_REPLACE);
+        rc = rtnl_route_add(w == NODE_ROUTE ? node : pod, r, NLM_F_CREATE | NLM_F_REPLACE);
+        rtnl_route_put(r);
         if (rc < 0) {
             snprintf(err, errlen, "cannot install %s: %s", what, nl_geterror(rc));
             rc = rc == -NLE_PERM || rc == -NLE_NOACCESS ? -EPERM : -EIO;
-            rtnl_route_put(r);
-            break;
         }
-        done[n_done] = r;
-        done_sk[n_done++] = sk;
     }
-    /* all or nothing: take back what went in, newest first */
-    while (n_done > 0) {
-        n_done--;
-        if (rc < 0)
-            rtnl_route_delete(done_sk[n_done], done[n_done], 0);
-        rtnl_route_put(done[n_done]);
-    }
+    /*
+     * All or nothing: take out every route of ours for these prefixes, the
+     * ones just added and any a previous run left, so a pod that did not
+     * start leaves no trace.
+     */
+    if (rc < 0)
+        route_remove(node, pod, plan, &removed, ignored, sizeof(ignored));
     return rc;
 }
 

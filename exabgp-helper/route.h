@@ -47,7 +47,10 @@ int route_discover_pod(struct nl_sock *pod, struct plan *plan, char *err, size_t
  */
 int route_discover_node(struct nl_sock *node, struct plan *plan, char *err, size_t errlen);
 
-/* Install every route of plan, or none: on failure, the ones done are removed. */
+/*
+ * Install every route of plan, or none: on failure every route of ours for
+ * these prefixes is removed, including any a previous run left.
+ */
 int route_install(struct nl_sock *node, struct nl_sock *pod, const struct plan *plan, char *err,
                   size_t errlen);
 

@@ -18,6 +18,8 @@ PY=/usr/bin/python3
 T=$(mktemp -d "/tmp/ipvsctl-test.XXXXXX")
 NS="ipvsctl-$(basename "$0" .sh | cut -c1-12)-$$"
 STARTED_PIDS=()
+EXTRA_NS=() # more namespaces of this test (add_ns), removed like $NS
+HELPER="$BUILD/exabgp-helper/exabgp-helper"
 
 cleanup() {
     local rc=$?
@@ -28,8 +30,10 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null || true
     done
-    ip netns pids "$NS" 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null || true; done
-    ip netns del "$NS" 2>/dev/null || true
+    for ns in "$NS" "${EXTRA_NS[@]}"; do
+        ip netns pids "$ns" 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true
+    done
     if [ "$rc" -ne 0 ]; then
         echo "--- logs kept in $T"
         for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done
@@ -45,6 +49,13 @@ ip netns add "$NS"
 ip -n "$NS" link set lo up
 
 in_ns() { ip netns exec "$NS" "$@"; }
+
+# add_ns SUFFIX: one more namespace, $NS-SUFFIX, deleted by the trap.
+add_ns() {
+    ip netns add "$NS-$1"
+    EXTRA_NS+=("$NS-$1")
+    ip -n "$NS-$1" link set lo up
+}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }

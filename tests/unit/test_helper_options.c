@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * test_helper_options.c - exabgp-helper's environment variables, flags,
+ * defaults, and every kind of bad value, named in its one-line error.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "options.h"
+
+static char err[512];
+
+static const char *const vars[] = {
+    "POD_IP",        "NODE_IP",   "SERVICE_PREFIXES",  "PEERS",      "LOCAL_AS",    "PEER_AS",
+    "ROUTER_ID",     "HOLD_TIME", "MD5_PASSWORD_FILE", "NODE_NETNS", "EXABGP_CONF", "EXABGP",
+    "DRAIN_SECONDS", "LOG_LEVEL",
+};
+
+static int clear_env(void **state)
+{
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        unsetenv(vars[i]);
+    return 0;
+}
+
+static enum opt_result parse(struct helper_config *cfg, const char *first, ...)
+{
+    char *argv[64] = {"exabgp-helper"};
+    int argc = 1;
+    va_list ap;
+    enum opt_result r;
+
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    err[0] = '\0';
+    r = helper_options_parse(argc, argv, cfg, err, sizeof(err));
+    if (r != OPT_OK)
+        helper_options_free(cfg);
+    return r;
+}
+
+static void defaults(void **state)
+{
+    struct helper_config cfg;
+    char a[NETADDR_STRLEN];
+
+    setenv("SERVICE_PREFIXES", "10.1.1.0/24", 1);
+    setenv("PEERS", "10.0.0.109", 1);
+    assert_int_equal(parse(&cfg, NULL), OPT_OK);
+    assert_int_equal(cfg.cmd, CMD_RUN);
+    assert_false(cfg.dry_run);
+    assert_false(cfg.pod_ip_set);
+    assert_false(cfg.node_ip_set);
+    assert_false(cfg.router_id_set);
+    assert_int_equal(cfg.n_prefixes, 1);
+    assert_string_equal(netaddr_format(&cfg.prefixes[0].addr, a), "10.1.1.0");
+    assert_int_equal(cfg.prefixes[0].len, 24);
+    assert_int_equal(cfg.n_peers, 1);
+    assert_int_equal(cfg.peer_as, 65021);
+    assert_int_equal(cfg.local_as, 65021); /* iBGP unless told */
+    assert_int_equal(cfg.hold_time, 9);
+    assert_null(cfg.md5_password_file);
+    assert_string_equal(cfg.node_netns, "/var/run/netns/node");
+    assert_string_equal(cfg.exabgp_conf, "/etc/exabgp/exabgp.conf");
+    assert_string_equal(cfg.exabgp, "exabgp");
+    assert_int_equal(cfg.drain_seconds, 2);
+    helper_options_free(&cfg);
+}
+
+static void environment_and_flags(void **state)
+{
+    struct helper_config cfg;
+    char a[NETADDR_STRLEN];
+
+    setenv("POD_IP", "172.16.20.2", 1);
+    setenv("NODE_IP", "10.0.0.106", 1);
+    setenv("SERVICE_PREFIXES", " 10.1.1.0/24, 10.1.2.0/25 ,192.0.2.7/32", 1);
+    setenv("PEERS", "10.0.0.109,10.0.0.110", 1);
+    setenv("PEER_AS", "4200000000", 1);
+    setenv("HOLD_TIME", "3", 1);
+    setenv("ROUTER_ID", "1.2.3.4", 1);
+    setenv("NODE_NETNS", "/proc/1/ns/net", 1);
+    setenv("LOG_LEVEL", "debug", 1);
+    /* a flag wins over its variable; the subcommand may come anywhere */
+    assert_int_equal(parse(&cfg, "cleanup", "--hold-time", "1800", "--local-as=64512", "--dry-run",
+                           "--exabgp", "/usr/sbin/exabgp", NULL),
+                     OPT_OK);
+    assert_int_equal(cfg.cmd, CMD_CLEANUP);
+    assert_true(cfg.dry_run);
+    assert_true(cfg.pod_ip_set);
+    assert_string_equal(netaddr_format(&cfg.pod_ip, a), "172.16.20.2");
+    assert_string_equal(netaddr_format(&cfg.node_ip, a), "10.0.0.106");
+    assert_string_equal(netaddr_format(&cfg.router_id, a), "1.2.3.4");
+    assert_int_equal(cfg.n_prefixes, 3);
+    assert_int_equal(cfg.prefixes[1].len, 25);
+    assert_int_equal(cfg.prefixes[2].len, 32);
+    assert_int_equal(cfg.n_peers, 2);
+    assert_string_equal(netaddr_format(&cfg.peers[1], a), "10.0.0.110");
+    assert_int_equal(cfg.peer_as, 4200000000u);
+    assert_int_equal(cfg.local_as, 64512);
+    assert_int_equal(cfg.hold_time, 1800); /* accepted; main warns */
+    assert_string_equal(cfg.node_netns, "/proc/1/ns/net");
+    assert_string_equal(cfg.exabgp, "/usr/sbin/exabgp");
+    assert_int_equal(cfg.log_level, LOG_DEBUG);
+    helper_options_free(&cfg);
+}
+
+static void empty_variables_are_unset(void **state)
+{
+    struct helper_config cfg;
+
+    /* a Downward API field the runtime could not fill arrives empty */
+    setenv("POD_IP", "", 1);
+    setenv("NODE_IP", "", 1);
+    setenv("SERVICE_PREFIXES", "10.1.1.0/24", 1);
+    setenv("PEERS", "10.0.0.109", 1);
+    assert_int_equal(parse(&cfg, NULL), OPT_OK);
+    assert_false(cfg.pod_ip_set);
+    assert_false(cfg.node_ip_set);
+    helper_options_free(&cfg);
+}
+
+static void cleanup_needs_no_peers(void **state)
+{
+    struct helper_config cfg;
+
+    setenv("SERVICE_PREFIXES", "10.1.1.0/24", 1);
+    assert_int_equal(parse(&cfg, "cleanup", NULL), OPT_OK);
+    helper_options_free(&cfg);
+    assert_int_equal(parse(&cfg, "run", NULL), OPT_ERROR);
+    assert_string_equal(err, "PEERS is required (the route reflector addresses)");
+}
+
+struct bad {
+    const char *var; /* NULL: args only */
+    const char *value;
+    const char *arg1, *arg2;
+    const char *want; /* the whole error line */
+};
+
+static const struct bad bads[] = {
+    {"SERVICE_PREFIXES", "10.1.1.5/24", NULL, NULL,
+     "SERVICE_PREFIXES: \"10.1.1.5/24\" has host bits set (did you mean 10.1.1.0/24?)"},
+    {"SERVICE_PREFIXES", "10.1.1.0", NULL, NULL,
+     "SERVICE_PREFIXES: \"10.1.1.0\" is not a CIDR prefix like 10.1.1.0/24"},
+    {"SERVICE_PREFIXES", "10.1.1.0/33", NULL, NULL,
+     "SERVICE_PREFIXES: \"10.1.1.0/33\" is not a CIDR prefix like 10.1.1.0/24"},
+    {"SERVICE_PREFIXES", "10.1.1.0/24,,10.1.2.0/24", NULL, NULL,
+     "SERVICE_PREFIXES: invalid value \"10.1.1.0/24,,10.1.2.0/24\" (an empty or overlong "
+     "element in the list)"},
+    {"PEERS", "", NULL, NULL, "PEERS is required (the route reflector addresses)"},
+    {"PEERS", " ", NULL, NULL,
+     "PEERS: invalid value \" \" (an empty or overlong element in the list)"},
+    {"SERVICE_PREFIXES", "10.1.1.0/24,10.1.1.0/24", NULL, NULL,
+     "SERVICE_PREFIXES: \"10.1.1.0/24\" is listed twice"},
+    {"SERVICE_PREFIXES", "0.0.0.0/0", NULL, NULL,
+     "SERVICE_PREFIXES: \"0.0.0.0/0\" would announce a default route; refusing"},
+    {"SERVICE_PREFIXES", "2001:db8::/64", NULL, NULL,
+     "SERVICE_PREFIXES: \"2001:db8::/64\": only IPv4 service prefixes are supported"},
+    {"SERVICE_PREFIXES", "web.example.com/24", NULL, NULL,
+     "SERVICE_PREFIXES: \"web.example.com/24\" is not a CIDR prefix like 10.1.1.0/24"},
+    {NULL, NULL, "--service-prefixes", "10.1.1.1/24",
+     "--service-prefixes: \"10.1.1.1/24\" has host bits set (did you mean 10.1.1.0/24?)"},
+    {"PEERS", "10.0.0.256", NULL, NULL, "PEERS: \"10.0.0.256\" is not a unicast IPv4 address"},
+    {"PEERS", "rr.example.com", NULL, NULL,
+     "PEERS: \"rr.example.com\" is not a unicast IPv4 address"},
+    {"PEERS", "10.0.0.109,10.0.0.109", NULL, NULL, "PEERS: \"10.0.0.109\" is listed twice"},
+    {"PEERS", "224.0.0.5", NULL, NULL, "PEERS: \"224.0.0.5\" is not a unicast IPv4 address"},
+    {"POD_IP", "172.16.20", NULL, NULL,
+     "POD_IP: invalid value \"172.16.20\" (want a unicast IPv4 address)"},
+    {"POD_IP", "0.0.0.0", NULL, NULL,
+     "POD_IP: invalid value \"0.0.0.0\" (want a unicast IPv4 address)"},
+    {"NODE_IP", "fe80::1", NULL, NULL,
+     "NODE_IP: invalid value \"fe80::1\" (want a unicast IPv4 address)"},
+    {"NODE_IP", "127.0.0.1", NULL, NULL,
+     "NODE_IP: invalid value \"127.0.0.1\" (want a unicast IPv4 address)"},
+    {"ROUTER_ID", "0.0.0.0", NULL, NULL,
+     "ROUTER_ID: invalid value \"0.0.0.0\" (want a non-zero dotted quad)"},
+    {"LOCAL_AS", "0", NULL, NULL,
+     "LOCAL_AS: invalid value \"0\" (want an AS number 1..4294967295, not 23456)"},
+    {"LOCAL_AS", "23456", NULL, NULL,
+     "LOCAL_AS: invalid value \"23456\" (want an AS number 1..4294967295, not 23456)"},
+    {"PEER_AS", "4294967296", NULL, NULL,
+     "PEER_AS: invalid value \"4294967296\" (want an AS number 1..4294967295, not 23456)"},
+    {"PEER_AS", "AS65021", NULL, NULL,
+     "PEER_AS: invalid value \"AS65021\" (want an AS number 1..4294967295, not 23456)"},
+    {"PEER_AS", "-1", NULL, NULL,
+     "PEER_AS: invalid value \"-1\" (want an AS number 1..4294967295, not 23456)"},
+    {"HOLD_TIME", "2", NULL, NULL, "HOLD_TIME: invalid value \"2\" (want 3..65535 seconds)"},
+    {"HOLD_TIME", "0", NULL, NULL, "HOLD_TIME: invalid value \"0\" (want 3..65535 seconds)"},
+    {"HOLD_TIME", "9s", NULL, NULL, "HOLD_TIME: invalid value \"9s\" (want 3..65535 seconds)"},
+    {"HOLD_TIME", "65536", NULL, NULL,
+     "HOLD_TIME: invalid value \"65536\" (want 3..65535 seconds)"},
+    {"EXABGP_CONF", "/etc/exabgp/", NULL, NULL,
+     "EXABGP_CONF: invalid value \"/etc/exabgp/\" (want a file path)"},
+    {"LOG_LEVEL", "loud", NULL, NULL,
+     "LOG_LEVEL: invalid value \"loud\" (want debug, info, warn or error)"},
+    {"POD_IP", "10.0.0.1\n", NULL, NULL,
+     "POD_IP: invalid value \"10.0.0.1?\" (want a unicast IPv4 address)"},
+    {NULL, NULL, "--no-such-flag", NULL, "unknown option --no-such-flag (see --help)"},
+    {NULL, NULL, "--hold-time", NULL, "missing value for option --hold-time (see --help)"},
+    {NULL, NULL, "start", NULL, "unknown subcommand \"start\" (want run or cleanup)"},
+    {NULL, NULL, "run", "cleanup", "unexpected argument \"cleanup\""},
+};
+
+static void bad_values(void **state)
+{
+    for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+        const struct bad *b = &bads[i];
+        struct helper_config cfg;
+        enum opt_result r;
+
+        clear_env(NULL);
+        setenv("SERVICE_PREFIXES", "10.1.1.0/24", 1);
+        setenv("PEERS", "10.0.0.109", 1);
+        if (b->var)
+            setenv(b->var, b->value, 1);
+        r = parse(&cfg, b->arg1, b->arg2, NULL);
+        if (r != OPT_ERROR)
+            fail_msg("case %zu (%s): accepted", i, b->want);
+        if (strcmp(err, b->want) != 0)
+            fail_msg("case %zu: want\n  %s\ngot\n  %s", i, b->want, err);
+        assert_null(strchr(err, '\n'));
+    }
+}
+
+static void required(void **state)
+{
+    struct helper_config cfg;
+
+    setenv("PEERS", "10.0.0.109", 1);
+    assert_int_equal(parse(&cfg, NULL), OPT_ERROR);
+    assert_string_equal(err, "SERVICE_PREFIXES is required (the service ranges to announce)");
+}
+
+static void limits(void **state)
+{
+    struct helper_config cfg;
+    char list[2048] = "";
+
+    for (int i = 0; i <= HELPER_MAX_PREFIXES; i++)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s10.2.%d.0/24", i ? "," : "",
+                 i);
+    setenv("SERVICE_PREFIXES", list, 1);
+    setenv("PEERS", "10.0.0.109", 1);
+    assert_int_equal(parse(&cfg, NULL), OPT_ERROR);
+    assert_string_equal(err, "SERVICE_PREFIXES: more than 64 prefixes");
+}
+
+static void md5_file(void **state)
+{
+    char path[] = "/tmp/helper-md5.XXXXXX", *pw = NULL;
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+
+    fputs("s3cret \"with\" quotes;\n", f);
+    fclose(f);
+    assert_int_equal(helper_read_md5(path, &pw, err, sizeof(err)), 0);
+    assert_string_equal(pw, "s3cret \"with\" quotes;"); /* one newline trimmed */
+    free(pw);
+
+    f = fopen(path, "w");
+    fputs("\n", f);
+    fclose(f);
+    assert_int_not_equal(helper_read_md5(path, &pw, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "the password must be 1..80 bytes"));
+
+    f = fopen(path, "w");
+    for (int i = 0; i < 81; i++)
+        fputc('x', f);
+    fclose(f);
+    assert_int_not_equal(helper_read_md5(path, &pw, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "the password must be 1..80 bytes"));
+    unlink(path);
+
+    assert_int_not_equal(helper_read_md5(path, &pw, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "No such file or directory"));
+    assert_non_null(strstr(err, "MD5_PASSWORD_FILE"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(defaults, clear_env),
+        cmocka_unit_test_setup(environment_and_flags, clear_env),
+        cmocka_unit_test_setup(empty_variables_are_unset, clear_env),
+        cmocka_unit_test_setup(cleanup_needs_no_peers, clear_env),
+        cmocka_unit_test_setup(bad_values, clear_env),
+        cmocka_unit_test_setup(required, clear_env),
+        cmocka_unit_test_setup(limits, clear_env),
+        cmocka_unit_test_setup(md5_file, clear_env),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
