@@ -7,7 +7,8 @@ PKGS=(
     build-essential cmake ninja-build pkg-config clang clang-format
     libcurl4-openssl-dev libjansson-dev libnl-3-dev libnl-route-3-dev
     libcmocka-dev libmicrohttpd-dev
-    keepalived python3 python3-kubernetes openssl curl iproute2 procps
+    keepalived python3 python3-kubernetes openssl curl iproute2 procps util-linux
+    exabgp gobgpd frr bird2
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -19,7 +20,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# keepalived's package may start a system service; the tests run their own.
-if command -v systemctl >/dev/null && systemctl is-active --quiet keepalived 2>/dev/null; then
-    systemctl stop keepalived || true
-fi
+# These packages may start system services; the tests run their own, in
+# namespaces of their own.
+for svc in keepalived frr bird exabgp; do
+    if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+        systemctl stop "$svc" || true
+    fi
+done
