@@ -33,7 +33,7 @@ add_pod lonely 172.16.1.4 nodefault
 # up and records SIGUSR1 when FAKE_STAY is set).
 cat >"$T/fake-exabgp" <<'EOF'
 #!/bin/bash
-{ echo "pid=$$"; echo "args=$*"; env | grep '^exabgp\.' | sort; } >"$1.exec"
+{ echo "pid=$$"; echo "args=$*"; grep CapEff /proc/self/status; env | grep '^exabgp\.' | sort; } >"$1.exec"
 if [ -n "${FAKE_STAY:-}" ]; then
     trap 'cp "$1" "$1.at-usr1"' USR1
     while :; do sleep 0.05; done
@@ -99,9 +99,10 @@ exec_log=$(cat "$T/pod/exabgp.conf.exec")
 grep -qx "args=$T/pod/exabgp.conf" <<<"$exec_log" || fail "exabgp args: $exec_log"
 grep -qx 'exabgp.daemon.daemonize=false' <<<"$exec_log" || fail "exabgp env: $exec_log"
 grep -qx 'exabgp.api.cli=false' <<<"$exec_log" || fail "exabgp env: $exec_log"
+grep -qx $'CapEff:\t0000000000000000' <<<"$exec_log" || fail "exabgp kept capabilities: $exec_log"
 grep -qx "pid=$(cat "$T/pod/exabgp.conf.pid")" <<<"$exec_log" ||
     fail "pid file does not name the exec'd exabgp: $exec_log"
-pass "run installs both routes, writes exabgp.conf, execs exabgp in its own pid"
+pass "run installs both routes, writes exabgp.conf, execs exabgp (no capabilities) in its own pid"
 
 # Traffic: the node sends the service range to the pod, which accepts it.
 ip netns exec "$NS-pod" "$PY" -c '
