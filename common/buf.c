@@ -100,3 +100,14 @@ void buf_free(struct buf *b)
     free(b->data);
     buf_init(b, b->max);
 }
+
+int str_assign(char **dst, const char *v)
+{
+    char *s = strdup(v);
+
+    if (!s)
+        return -ENOMEM;
+    free(*dst);
+    *dst = s;
+    return 0;
+}

@@ -30,4 +30,7 @@ void buf_reset(struct buf *b);
 /* Free the storage; the buf may be used again after buf_init. */
 void buf_free(struct buf *b);
 
+/* Replace *dst (freed) with a copy of v.  0 or -ENOMEM (then *dst is kept). */
+int str_assign(char **dst, const char *v);
+
 #endif

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "atomicfile.h"
+#include "buf.h"
 #include "netaddr.h"
 #include "options.h"
 #include "version.h"
@@ -153,16 +154,6 @@ static void usage(void)
     printf("\nExit status: 0 on success (--once done, or stopped by SIGTERM/SIGINT);\n"
            "1 on a runtime failure (--once could not sync, keepalived died and could not be\n"
            "restarted, the output could not be written); 2 on bad usage or configuration.\n");
-}
-
-static int set_str(char **dst, const char *v)
-{
-    char *s = strdup(v);
-    if (!s)
-        return -ENOMEM;
-    free(*dst);
-    *dst = s;
-    return 0;
 }
 
 static int parse_bool(const char *v, bool *out)
@@ -384,7 +375,7 @@ static int parse_hc(const char *v, struct ctl_config *cfg)
     }
     if (!strncmp(v, "http:", 5) && render_path_valid(v + 5)) {
         cfg->hc = HC_HTTP;
-        return set_str(&cfg->hc_path, v + 5);
+        return str_assign(&cfg->hc_path, v + 5);
     }
     return -EINVAL;
 }
@@ -393,7 +384,7 @@ static int normalize_word(char **dst, const char *v, const char *const *allowed)
 {
     for (; *allowed; allowed++) {
         if (!strcasecmp(v, *allowed))
-            return set_str(dst, *allowed);
+            return str_assign(dst, *allowed);
     }
     return -EINVAL;
 }
@@ -409,13 +400,13 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
 
     switch (d->id) {
     case O_APISERVER:
-        rc = set_str(&cfg->apiserver, v);
+        rc = str_assign(&cfg->apiserver, v);
         break;
     case O_TOKEN_FILE:
-        rc = set_str(&cfg->token_file, v);
+        rc = str_assign(&cfg->token_file, v);
         break;
     case O_CA_FILE:
-        rc = set_str(&cfg->ca_file, v);
+        rc = str_assign(&cfg->ca_file, v);
         break;
     case O_INSECURE:
         rc = parse_bool(v, &cfg->insecure_skip_tls_verify);
@@ -423,7 +414,7 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
     case O_SA_DIR:
         break; /* read before everything else, see options_parse */
     case O_NAMESPACE:
-        rc = dns_label_ok(v) ? set_str(&cfg->namespace, v) : -EINVAL;
+        rc = dns_label_ok(v) ? str_assign(&cfg->namespace, v) : -EINVAL;
         break;
     case O_SELECTOR: {
         char why[160];
@@ -431,14 +422,14 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
             snprintf(err, errlen, "%s: %s", source, why);
             return -EINVAL;
         }
-        rc = set_str(&cfg->selector, v);
+        rc = str_assign(&cfg->selector, v);
         break;
     }
     case O_SERVICE:
-        rc = dns_label_ok(v) ? set_str(&cfg->service, v) : -EINVAL;
+        rc = dns_label_ok(v) ? str_assign(&cfg->service, v) : -EINVAL;
         break;
     case O_PORT_NAME:
-        rc = dns_label_ok(v) ? set_str(&cfg->port_name, v) : -EINVAL;
+        rc = dns_label_ok(v) ? str_assign(&cfg->port_name, v) : -EINVAL;
         break;
     case O_VS:
         if (cfg->n_vs == OPT_MAX_VS) {
@@ -453,7 +444,7 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
         rc = port_parse(v, &cfg->target_port);
         break;
     case O_LB_ALGO:
-        rc = render_sched_valid(v) ? set_str(&cfg->sched, v) : -EINVAL;
+        rc = render_sched_valid(v) ? str_assign(&cfg->sched, v) : -EINVAL;
         break;
     case O_LB_KIND:
         rc = normalize_word(&cfg->method, v, kinds);
@@ -477,18 +468,18 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
         rc = parse_uint(v, 0, 31536000, &cfg->persistence_timeout);
         break;
     case O_OUTPUT:
-        rc = *v ? set_str(&cfg->output, v) : -EINVAL;
+        rc = *v ? str_assign(&cfg->output, v) : -EINVAL;
         break;
     case O_PIDFILE:
-        rc = *v ? set_str(&cfg->keepalived_pidfile, v) : -EINVAL;
+        rc = *v ? str_assign(&cfg->keepalived_pidfile, v) : -EINVAL;
         break;
     case O_CMD:
-        rc = *v ? set_str(&cfg->keepalived_cmd, v) : -EINVAL;
+        rc = *v ? str_assign(&cfg->keepalived_cmd, v) : -EINVAL;
         break;
     case O_METRICS: {
         struct netaddr a;
         uint16_t port;
-        rc = hostport_parse(v, &a, &port) == 0 ? set_str(&cfg->metrics_address, v) : -EINVAL;
+        rc = hostport_parse(v, &a, &port) == 0 ? str_assign(&cfg->metrics_address, v) : -EINVAL;
         break;
     }
     case O_ONCE:
@@ -578,14 +569,14 @@ static int in_cluster(struct ctl_config *cfg, const char *sa_dir, char *err, siz
         }
         snprintf(url, sizeof(url), strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host,
                  port);
-        rc = set_str(&cfg->apiserver, url);
+        rc = str_assign(&cfg->apiserver, url);
         if (rc == 0 && !cfg->token_file) {
             snprintf(path, sizeof(path), "%s/token", sa_dir);
-            rc = set_str(&cfg->token_file, path);
+            rc = str_assign(&cfg->token_file, path);
         }
         if (rc == 0 && !cfg->ca_file) {
             snprintf(path, sizeof(path), "%s/ca.crt", sa_dir);
-            rc = set_str(&cfg->ca_file, path);
+            rc = str_assign(&cfg->ca_file, path);
         }
     }
     if (rc == 0 && !cfg->namespace) {
@@ -600,7 +591,7 @@ static int in_cluster(struct ctl_config *cfg, const char *sa_dir, char *err, siz
             }
             cfg->namespace = ns;
         } else {
-            rc = set_str(&cfg->namespace, "default");
+            rc = str_assign(&cfg->namespace, "default");
         }
     }
     if (rc < 0)
@@ -747,10 +738,10 @@ enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, cha
         goto bad;
     }
 
-    if ((!cfg->sched && set_str(&cfg->sched, "rr") < 0) ||
-        (!cfg->method && set_str(&cfg->method, "NAT") < 0) ||
-        (!cfg->protocol && set_str(&cfg->protocol, "TCP") < 0) ||
-        (!cfg->output && set_str(&cfg->output, "/etc/keepalived/ipvs.conf") < 0))
+    if ((!cfg->sched && str_assign(&cfg->sched, "rr") < 0) ||
+        (!cfg->method && str_assign(&cfg->method, "NAT") < 0) ||
+        (!cfg->protocol && str_assign(&cfg->protocol, "TCP") < 0) ||
+        (!cfg->output && str_assign(&cfg->output, "/etc/keepalived/ipvs.conf") < 0))
         goto nomem;
     if (in_cluster(cfg, sa_dir, err, errlen) < 0 || check(cfg, err, errlen) < 0)
         goto bad;

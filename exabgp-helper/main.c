@@ -11,10 +11,12 @@
  * the routes went in takes them back out.  Exit: 0 done, 1 runtime, 2 config.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "atomicfile.h"
@@ -71,6 +73,12 @@ static void exabgp_env(void)
         {"exabgp.daemon.daemonize", "false"}, /* we exec it: it must stay our pid */
         {"exabgp.api.cli", "false"},          /* no named pipes to look for */
         {"exabgp.log.destination", "stdout"}, /* the container log */
+        /*
+         * uid 0 without capabilities (drop_capabilities): it can re-read
+         * its 0600 file when cleanup has it reload, which the "exabgp"
+         * user it would otherwise switch to could not.
+         */
+        {"exabgp.daemon.user", "root"},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         char alt[64];
@@ -81,6 +89,23 @@ static void exabgp_env(void)
         if (!getenv(alt))
             setenv(want[i][0], want[i][1], 0);
     }
+}
+
+/*
+ * exabgp needs no privilege: it connects out and reads its file.  Empty the
+ * capability bounding set so the exec leaves it none of ours (NET_ADMIN and
+ * SYS_ADMIN were for the routes), and allow no regaining them.
+ */
+static void drop_capabilities(void)
+{
+    for (int cap = 0; cap <= 63; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+            log_warn("cannot drop capabilities; exabgp keeps ours", "error", strerror(errno), NULL);
+            break;
+        }
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        log_warn("cannot set no_new_privs", "error", strerror(errno), NULL);
 }
 
 static char *pidfile_path(const struct helper_config *cfg)
@@ -177,6 +202,7 @@ static int do_run(struct plan *plan, struct nl_sock *node, struct nl_sock *pod)
     /* the netlink sockets are close-on-exec; kept for the rollback below */
     resolve_exabgp(cfg->exabgp, exe, sizeof(exe), err, sizeof(err));
     exabgp_env();
+    drop_capabilities();
     log_info("exec exabgp", "path", exe, "conf", cfg->exabgp_conf, NULL);
     fflush(NULL);
     execv(exe, (char *[]){(char *)"exabgp", cfg->exabgp_conf, NULL});

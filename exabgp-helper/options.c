@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "atomicfile.h"
+#include "buf.h"
 #include "options.h"
+#include "plan.h"
 #include "version.h"
 
 #define NODE_NETNS_DEFAULT  "/var/run/netns/node"
@@ -103,17 +105,7 @@ static void usage(void)
            "Exit status: 0 cleanup or dry run done; 1 runtime failure (netlink, permission,\n"
            "writing the file, exec); 2 bad usage or configuration (bad value, missing\n"
            "namespace path, password file or exabgp binary).  run does not return on success.\n",
-           201);
-}
-
-static int set_str(char **dst, const char *v)
-{
-    char *s = strdup(v);
-    if (!s)
-        return -ENOMEM;
-    free(*dst);
-    *dst = s;
-    return 0;
+           RTPROT_EXABGP_HELPER);
 }
 
 /* An IPv4 address a host may have: not 0.0.0.0, loopback, multicast or broadcast. */
@@ -337,17 +329,17 @@ static int apply(struct helper_config *cfg, enum opt_id id, const char *v, const
         why = " (want 0..3600 seconds)";
         break;
     case O_MD5:
-        rc = *v ? set_str(&cfg->md5_password_file, v) : -EINVAL;
+        rc = *v ? str_assign(&cfg->md5_password_file, v) : -EINVAL;
         break;
     case O_NODE_NETNS:
-        rc = *v ? set_str(&cfg->node_netns, v) : -EINVAL;
+        rc = *v ? str_assign(&cfg->node_netns, v) : -EINVAL;
         break;
     case O_CONF:
-        rc = *v && v[strlen(v) - 1] != '/' ? set_str(&cfg->exabgp_conf, v) : -EINVAL;
+        rc = *v && v[strlen(v) - 1] != '/' ? str_assign(&cfg->exabgp_conf, v) : -EINVAL;
         why = " (want a file path)";
         break;
     case O_EXABGP:
-        rc = *v ? set_str(&cfg->exabgp, v) : -EINVAL;
+        rc = *v ? str_assign(&cfg->exabgp, v) : -EINVAL;
         break;
     case O_LOG_LEVEL:
         rc = log_level_parse(v, &cfg->log_level) < 0 ? -EINVAL : 0;
@@ -390,9 +382,9 @@ static void defaults(struct helper_config *cfg)
 
 static int finish(struct helper_config *cfg, bool local_as_set, char *err, size_t errlen)
 {
-    if ((!cfg->node_netns && set_str(&cfg->node_netns, NODE_NETNS_DEFAULT) < 0) ||
-        (!cfg->exabgp_conf && set_str(&cfg->exabgp_conf, EXABGP_CONF_DEFAULT) < 0) ||
-        (!cfg->exabgp && set_str(&cfg->exabgp, "exabgp") < 0)) {
+    if ((!cfg->node_netns && str_assign(&cfg->node_netns, NODE_NETNS_DEFAULT) < 0) ||
+        (!cfg->exabgp_conf && str_assign(&cfg->exabgp_conf, EXABGP_CONF_DEFAULT) < 0) ||
+        (!cfg->exabgp && str_assign(&cfg->exabgp, "exabgp") < 0)) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
