@@ -2,8 +2,10 @@
 # demo.sh - the controller end to end against the test API server, in a
 # network namespace of its own: HTTPS with a bearer token, pods scaled up,
 # made unready and deleted, and after each step the ipvs.conf keepalived
-# was reloaded with.  (The full testbed with real IPVS replaces this as the
-# main job once it exists.)
+# was reloaded with.  Then the BGP half on the namespace rig: three load
+# balancer pods running exabgp-helper and exabgp, and the router's ECMP
+# route following them.  (The full testbed with real IPVS replaces this as
+# the main job once it exists.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -65,5 +67,8 @@ in_ns curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | grep -E '^ipvs_control
 
 step "controller log (logfmt)"
 tail -n 8 "$T/controller.log"
+
+step "BGP and ECMP: exabgp-helper and exabgp in three load balancer pods (testbed/rig)"
+bash testbed/rig/demo.sh
 echo
 echo "demo finished"
