@@ -281,6 +281,17 @@ int main(int argc, char **argv)
         rc = route_discover_pod(pod, &plan, err, sizeof(err));
     if (rc == 0 && cfg.cmd == CMD_RUN)
         rc = route_discover_node(node, &plan, err, sizeof(err));
+    if (rc < 0 && cfg.dry_run && cfg.cmd == CMD_RUN && cfg.pod_ip_set && cfg.node_ip_set) {
+        /* what the file would be is known; show it, then fail as run would */
+        struct buf b;
+        plan.pod_ip = cfg.pod_ip;
+        plan.node_ip = cfg.node_ip;
+        plan.router_id = cfg.router_id_set ? cfg.router_id : cfg.pod_ip;
+        buf_init(&b, CONF_MAX);
+        if (conf_render(&plan, true, &b) == 0)
+            printf("%s\n# routes: unknown, run would fail: %s\n", b.data, err);
+        buf_free(&b);
+    }
     if (rc < 0) {
         rc = fail(rc == -ENOENT ? -EINVAL : rc, err);
         goto out;

@@ -220,6 +220,11 @@ bad 2 "cannot discover POD_IP: the pod has no IPv4 default route; set POD_IP" lo
 bad 2 "cannot discover NODE_IP" pod PEERS=192.0.2.99
 ip -n "$NS" route add 172.16.9.0/24 via 10.0.0.1
 bad 2 "through gateway 10.0.0.1, not directly" pod POD_IP=172.16.9.5
+helper pod NODE_NETNS=/nonexistent/net POD_IP=172.16.1.2 NODE_IP=10.0.0.105 -- --dry-run
+expect_rc 2 "dry run without the node namespace"
+expect_error "NODE_NETNS /nonexistent/net: No such file or directory"
+grep -q '^        route 10.1.1.0/24 next-hop 10.0.0.105;$' <<<"$OUT" ||
+    fail "a dry run that cannot see the node still shows the file it knows: $OUT"
 helper pod -- --bogus
 expect_rc 2 "unknown flag"
 expect_error "unknown option --bogus"
