@@ -105,7 +105,7 @@ int main(int argc, char **argv)
     struct dirent **ents;
     struct CMUnitTest *tests;
     char **dirs;
-    int n, k = 0;
+    int n, k = 0, rc;
 
     conf_dir = argc > 1 ? argv[1] : "tests/exabgp-conf";
     update_golden = getenv("UPDATE_GOLDEN") != NULL;
@@ -126,9 +126,15 @@ int main(int argc, char **argv)
             k++;
         }
     }
-    if (k == 0) {
+    rc = k ? _cmocka_run_group_tests("exabgp-conf", tests, (size_t)k, NULL, NULL) : 1;
+    if (k == 0)
         fprintf(stderr, "no cases under %s\n", conf_dir);
-        return 1;
-    }
-    return _cmocka_run_group_tests("exabgp-conf", tests, (size_t)k, NULL, NULL);
+    for (int i = 0; i < n; i++)
+        free(ents[i]);
+    for (int i = 0; i < k; i++)
+        free(dirs[i]);
+    free(ents);
+    free(dirs);
+    free(tests);
+    return rc;
 }
