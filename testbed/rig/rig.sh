@@ -27,7 +27,7 @@ RIG_AS=65021
 RIG_RR_IP=10.0.0.109
 RIG_ROUTER_IP=10.0.0.110
 RIG_CLIENT_IP=192.0.2.2
-RIG_NODES=3
+: "${RIG_NODES:=3}"                # nodes 1..RIG_NODES at 10.0.0.105.. (at most 4)
 # shellcheck disable=SC2034  # results for the caller
 RIG_WAITED=""                       # seconds the last rig_wait_* took
 # shellcheck disable=SC2034
@@ -182,7 +182,8 @@ _rig_lan_port() {
 
 _rig_build_boxes() {
     local n m box
-    for box in sw router client rr node1 node2 node3; do
+    case "$RIG_NODES" in [1-4]) ;; *) _rig_err "RIG_NODES=$RIG_NODES: 1..4 (10.0.0.109 is the RR)"; return 1 ;; esac
+    for box in sw router client rr $(seq -f 'node%g' "$RIG_NODES"); do
         if [ -e "/var/run/netns/$RIG-$box" ]; then
             echo "rig: namespace $RIG-$box already exists (another rig named $RIG?)" >&2
             return 1
@@ -579,7 +580,7 @@ rig_pod_add() {
         { _rig_err "rig_pod_add NODE POD: NODE must be 1..$RIG_NODES, not '$node'"; return 1; }
     case "$pod" in
         ""|*[!A-Za-z0-9_-]*|-*) _rig_err "rig_pod_add: bad pod name '$pod' (letters, digits, '_', '-')"; return 1 ;;
-        sw|router|client|rr|node[0-9]*|frr|pids|netns|bird|gobgpd|zebra|bgpd)
+        sw|router|client|rr|k8smaster|node[0-9]*|frr|pids|netns|bird|gobgpd|zebra|bgpd)
             _rig_err "rig_pod_add: pod name '$pod' is reserved by the rig"; return 1 ;;
     esac
     [ -d "$RIG_DIR/pods.d" ] || { _rig_err "rig $RIG is not up (call rig_up first)"; return 1; }

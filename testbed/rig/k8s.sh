@@ -1,0 +1,148 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: Apache-2.0
+# k8s.sh - the Kubernetes half of the testbed, on top of rig.sh: a master
+# box running the fake API server, web pods (nginx answering with the pod's
+# own address) reported Ready to the API once they answer, as a kubelet
+# would, and whole load balancer pods: ipvs-controller with keepalived
+# (IPVS, NAT) and exabgp-helper with exabgp in one namespace, as the pod's
+# two containers share one.  Source rig.sh first, then this; call k8s_up
+# after rig_up.  Needs BUILD (the project's build) and SRC (the tree).
+#
+# On a kernel without IPVS (the development host) set K8S_KEEPALIVED_OPTS=-P
+# (keepalived without its checker): everything but the forwarding works.
+
+K8S_MASTER_IP=10.0.0.100
+K8S_API="http://$K8S_MASTER_IP:8080"
+: "${K8S_KEEPALIVED_OPTS:=}"
+
+# k8s_ctl ARGS...: fakectl against the rig's API server.
+k8s_ctl() {
+    ip netns exec "$RIG-k8smaster" "$RIG_PY" "$SRC/tests/fakeapi/fakectl.py" --server "$K8S_API" "$@"
+}
+
+# k8s_up: the master box on the LAN with host-gw routes to every pod
+# subnet, and the fake API server on it.
+k8s_up() {
+    _rig_need_env || return 1
+    local n deadline
+    _rig_box k8smaster || return 1
+    _rig_lan_port k8smaster "$K8S_MASTER_IP"
+    for n in $(seq "$RIG_NODES"); do
+        ip -n "$RIG-k8smaster" route add "172.16.$n.0/24" via "$(_rig_node_ip "$n")"
+    done
+    _rig_bg fakeapi "$RIG-k8smaster" "$RIG_PY" "$SRC/tests/fakeapi/fake_apiserver.py" \
+        --listen "$K8S_MASTER_IP:8080" --bookmark-interval 5
+    deadline=$((SECONDS + 20))
+    until k8s_ctl stats >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || { _rig_err "the fake API server on $K8S_API did not answer in 20s"; _rig_tail_log fakeapi; return 1; }
+        sleep 0.1
+    done
+}
+
+# _k8s_http NS ADDR [PORT]: one HTTP GET from namespace NS; prints the body.
+_k8s_http() {
+    ip netns exec "$1" timeout 3 bash -c '
+        exec 3<>"/dev/tcp/$1/$2" || exit 1
+        printf "GET / HTTP/1.0\r\nHost: x\r\n\r\n" >&3
+        body=0
+        while IFS= read -r line <&3; do
+            line=${line%$'"'"'\r'"'"'}
+            if [ $body = 1 ]; then echo "$line"; elif [ -z "$line" ]; then body=1; fi
+        done' _ "$2" "${3:-80}"
+}
+
+# k8s_web_add NODE POD: a web pod on NODE: nginx answering every request
+# with the pod's address; created in the API (app=web, Ready) once it answers.
+k8s_web_add() {
+    _rig_need_env || return 1
+    local node=$1 pod=$2 ip dir deadline
+    ip=$(rig_pod_add "$node" "$pod") || return 1
+    dir="$RIG_DIR/$pod"
+    mkdir -p "$dir"
+    cat >"$dir/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/nginx.err;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp-body;
+    proxy_temp_path $dir/tmp-proxy;
+    fastcgi_temp_path $dir/tmp-fastcgi;
+    uwsgi_temp_path $dir/tmp-uwsgi;
+    scgi_temp_path $dir/tmp-scgi;
+    keepalive_requests 100000;
+    server {
+        listen 80 default_server reuseport;
+        location / { default_type text/plain; return 200 "\$server_addr\n"; }
+    }
+}
+EOF
+    _rig_bg "$pod.nginx" "$RIG-$pod" nginx -e "$dir/nginx.err" -c "$dir/nginx.conf"
+    deadline=$((SECONDS + 20))
+    until [ "$(_k8s_http "$RIG-node$node" "$ip" 2>/dev/null)" = "$ip" ]; do
+        [ $SECONDS -lt $deadline ] || { _rig_err "nginx in web pod $pod does not answer with $ip"; _rig_tail_log "$pod.nginx"; return 1; }
+        sleep 0.1
+    done
+    k8s_ctl pod-add "$pod" "$ip" --labels app=web >/dev/null
+}
+
+# k8s_web_del POD: deleted from the API first (as the kubelet's graceful
+# termination: endpoints go before the process), then stopped.
+k8s_web_del() {
+    _rig_need_env || return 1
+    k8s_ctl pod-del "$1" >/dev/null
+    rig_pod_del "$1"
+}
+
+# k8s_lb_start POD NODE PREFIX VIP [NAME=VALUE...]: a whole load balancer
+# pod: IPVS NAT for VIP:80 to the app=web pods, kept by ipvs-controller and
+# keepalived, and PREFIX announced by exabgp-helper and exabgp.  The pod
+# must exist (rig_pod_add).  Extra NAME=VALUE go to the helper.
+k8s_lb_start() {
+    _rig_need_env || return 1
+    local pod=$1 node=$2 prefix=$3 vip=$4 dir ns
+    shift 4
+    dir="$RIG_DIR/$pod"
+    ns="$RIG-$pod"
+    mkdir -p "$dir"
+    # the ipvs container's entry point: NAT towards pods on other subnets
+    # needs IPVS conntrack and a masquerade of what IPVS forwards
+    if [ -z "$K8S_KEEPALIVED_OPTS" ]; then
+        ip netns exec "$ns" modprobe ip_vs 2>/dev/null || true
+        ip netns exec "$ns" sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.ip_forward=1 ||
+            { _rig_err "no IPVS in pod $pod (set K8S_KEEPALIVED_OPTS=-P on a kernel without it)"; return 1; }
+        ip netns exec "$ns" iptables -t nat -A POSTROUTING -m ipvs --vaddr "$vip/32" -j MASQUERADE ||
+            { _rig_err "cannot add the IPVS masquerade rule in pod $pod"; return 1; }
+    fi
+    cat >"$dir/keepalived.conf" <<EOF
+global_defs {
+    router_id $pod
+}
+include $dir/ipvs.conf
+EOF
+    _rig_bg "$pod.controller" "$ns" "$BUILD/controller/ipvs-controller" \
+        --apiserver "$K8S_API" --selector app=web --virtual-server "$vip:80" \
+        --output "$dir/ipvs.conf" --health-check-interval 1 --health-check-timeout 1 \
+        --debounce-ms 20 --max-delay-ms 200 --min-reload-interval-ms 100 \
+        --keepalived-cmd "keepalived -n -l -D $K8S_KEEPALIVED_OPTS -f $dir/keepalived.conf -p $dir/keepalived.pid -r $dir/vrrp.pid -c $dir/checkers.pid"
+    rig_lb_start "$pod" "$node" "$prefix" "$@"
+}
+
+# k8s_ipvs_servers POD: the real servers IPVS has in POD, "ADDR:PORT" sorted
+# (read from /proc: forking ipvsadm costs 100+ ms under TCG).
+k8s_ipvs_servers() {
+    local out arrow addr rest h p
+    out=$(ip netns exec "$RIG-$1" cat /proc/net/ip_vs 2>/dev/null) || return 0
+    while read -r arrow addr rest; do
+        [ "$arrow" = "->" ] && [[ "$addr" =~ ^([0-9A-F]{8}):([0-9A-F]{4})$ ]] || continue
+        h=${BASH_REMATCH[1]} p=${BASH_REMATCH[2]}
+        echo "$((16#${h:0:2})).$((16#${h:2:2})).$((16#${h:4:2})).$((16#${h:6:2})):$((16#$p))"
+    done <<<"$out" | sort -V
+}
+
+# k8s_conf_servers POD: the real servers in the pod's rendered ipvs.conf.
+k8s_conf_servers() {
+    awk '$1 == "real_server" { print $2 ":" $3 }' "$RIG_DIR/$1/ipvs.conf" 2>/dev/null | sort -V
+}
