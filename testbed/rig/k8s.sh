@@ -85,6 +85,8 @@ EOF
         [ $SECONDS -lt $deadline ] || { _rig_err "nginx in web pod $pod does not answer with $ip"; _rig_tail_log "$pod.nginx"; return 1; }
         sleep 0.1
     done
+    # shellcheck disable=SC2034  # for callers timing the reaction
+    K8S_READY_AT=$EPOCHREALTIME
     k8s_ctl pod-add "$pod" "$ip" --labels app=web >/dev/null
 }
 
@@ -92,6 +94,8 @@ EOF
 # termination: endpoints go before the process), then stopped.
 k8s_web_del() {
     _rig_need_env || return 1
+    # shellcheck disable=SC2034
+    K8S_DELETED_AT=$EPOCHREALTIME
     k8s_ctl pod-del "$1" >/dev/null
     rig_pod_del "$1"
 }
@@ -145,4 +149,26 @@ k8s_ipvs_servers() {
 # k8s_conf_servers POD: the real servers in the pod's rendered ipvs.conf.
 k8s_conf_servers() {
     awk '$1 == "real_server" { print $2 ":" $3 }' "$RIG_DIR/$1/ipvs.conf" 2>/dev/null | sort -V
+}
+
+# k8s_requests N [ADDR]: N HTTP requests from the client to ADDR (default
+# the service's 10.1.1.10), each on a new connection; prints one line per
+# answer (the web pod's address) or "FAIL".
+k8s_requests() {
+    local i out
+    for i in $(seq "$1"); do
+        out=$(_k8s_http "$RIG-client" "${2:-10.1.1.10}" 2>/dev/null) || out=""
+        echo "${out:-FAIL}"
+    done
+}
+
+# k8s_wait_ipvs POD N SECONDS: until IPVS in POD has N real servers.
+k8s_wait_ipvs() {
+    local deadline=$((SECONDS + $3)) have
+    while :; do
+        have=$(k8s_ipvs_servers "$1")
+        [ "$(grep -c . <<<"$have" || true)" != "$2" ] || return 0
+        [ $SECONDS -lt $deadline ] || { _rig_err "IPVS in pod $1 has not $2 real servers after $3s: ${have//$'\n'/ }"; return 1; }
+        sleep 0.02
+    done
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# quick.sh - the testbed's smoke run, inside the VM (real IPVS): requests
+# from the client go router -> ECMP -> load balancer pod (IPVS) -> web pods
+# and reach every web pod; a web pod added or removed shows in IPVS within
+# 1 s; a load balancer pod killed loses its nexthop while requests keep
+# succeeding through the others.  Exit 0 only if all of that holds.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+: "${BUILD:=$SRC/build/testbed}"
+export BUILD SRC
+. "$SRC/testbed/rig/rig.sh"
+. "$SRC/testbed/rig/k8s.sh"
+RIG=tbq
+RIG_DIR=$(mktemp -d /tmp/testbed-quick.XXXXXX)
+export RIG RIG_DIR
+finish() {
+    local rc=$?
+    if [ "$rc" != 0 ]; then
+        for f in "$RIG_DIR"/*.log; do echo "--- $f"; tail -n 15 "$f"; done
+    fi
+    rig_down || true
+    exit "$rc"
+}
+trap finish EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+pass() { echo "PASS: $*"; }
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
+VIP=10.1.1.10
+
+echo "== boxes: router (FRR), route reflector (gobgpd), master (fake API), 3 nodes, client"
+rig_up
+k8s_up
+echo "== web pods"
+for n in 1 2 3; do k8s_web_add "$n" "web$n"; done
+WEB=$(for n in 1 2 3; do echo "172.16.$n.2"; done)
+echo "== load balancer pods (ipvs-controller + keepalived, exabgp-helper + exabgp)"
+for n in 1 2 3; do
+    rig_pod_add "$n" "lb$n" >/dev/null
+    k8s_lb_start "lb$n" "$n" 10.1.1.0/24 "$VIP"
+done
+rig_wait_nexthops 10.1.1.0/24 3 60
+for n in 1 2 3; do k8s_wait_ipvs "lb$n" 3 30; done
+ip -n "$RIG-router" route show 10.1.1.0/24
+
+answers=$(k8s_requests 90)
+fails=$(grep -c FAIL <<<"$answers" || true)
+seen=$(grep -v FAIL <<<"$answers" | sort -uV)
+echo "90 requests: $fails failed; answered by: $(tr '\n' ' ' <<<"$seen")"
+[ "$fails" = 0 ] || fail "$fails of 90 requests failed"
+[ "$seen" = "$(sort -V <<<"$WEB")" ] || fail "not every web pod answered"
+for n in 1 2 3; do
+    stats=$(ip netns exec "$RIG-lb$n" sed -n 3p /proc/net/ip_vs_stats 2>/dev/null) || stats=0
+    read -r conns _ <<<"$stats"
+    echo "lb$n: IPVS connections $((16#${conns:-0}))"
+done
+pass "client -> router (ECMP) -> IPVS -> every web pod"
+
+k8s_web_add 2 web4
+t0=$K8S_READY_AT
+for n in 1 2 3; do k8s_wait_ipvs "lb$n" 4 5; done
+add=$(elapsed "$t0")
+k8s_web_del web4
+t0=$K8S_DELETED_AT
+for n in 1 2 3; do k8s_wait_ipvs "lb$n" 3 5; done
+del=$(elapsed "$t0")
+echo "web pod added: in IPVS of all 3 load balancers after ${add}s; removed: gone after ${del}s"
+awk -v a="$add" -v d="$del" 'BEGIN { exit !(a <= 1 && d <= 1) }' || fail "IPVS took longer than 1 s"
+pass "a web pod added or removed shows in IPVS within 1 s"
+
+rig_pod_del lb3
+rig_wait_nexthops 10.1.1.0/24 2 15
+nexthops=$(rig_nexthops 10.1.1.0/24 | tr '\n' ' ')
+echo "lb3 killed: nexthop gone after ${RIG_WAITED}s; router nexthops now: $nexthops"
+answers=$(k8s_requests 60)
+fails=$(grep -c FAIL <<<"$answers" || true)
+[ "$fails" = 0 ] || fail "$fails of 60 requests failed after a load balancer was killed"
+pass "a load balancer pod killed loses its nexthop; requests keep succeeding"
