@@ -3,7 +3,8 @@
 # dependencies, the clang-format check, a -Werror build with all tests
 # (unit, golden, integration, the real python3-kubernetes client against
 # the fake API server), all of them again with the controller built with
-# ASan+UBSan, and a bounded libFuzzer run.
+# ASan+UBSan, a bounded libFuzzer run, and the testbed's quick run in a VM
+# with real IPVS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -30,5 +31,8 @@ CC=clang cmake -S . -B build/fuzz -G Ninja -DLB_WERROR=ON -DLB_SANITIZE=ON -DLB_
     -DLB_FUZZ_SECONDS="${LB_FUZZ_SECONDS:-60}" >/dev/null
 ninja -C build/fuzz fuzz_stream
 ctest --test-dir build/fuzz --output-on-failure -L fuzz
+
+echo "== testbed smoke run: qemu (TCG) with a Debian kernel that has IPVS"
+bash testbed/run --quick
 
 echo "all test stages passed"
