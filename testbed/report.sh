@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# report.sh OUT - turn full.sh's raw results in OUT into OUT/report.md with
+# PNG plots (gnuplot) beside the CSV, our figures next to the paper's.
+set -euo pipefail
+OUT=${1:?usage: report.sh OUTDIR}
+if ! command -v gnuplot >/dev/null; then
+    echo "installing gnuplot-nox for the plots"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null
+fi
+
+# stats CSV COLUMN [FILTER_COLUMN VALUE]: n min p50 p90 p99 max
+stats() {
+    python3 - "$@" <<'PY'
+import csv, sys
+path, col = sys.argv[1], sys.argv[2]
+rows = list(csv.DictReader(open(path)))
+if len(sys.argv) > 4:
+    rows = [r for r in rows if r[sys.argv[3]] == sys.argv[4]]
+v = sorted(float(r[col]) for r in rows)
+q = lambda p: v[min(len(v) - 1, int(round(p * (len(v) - 1))))]
+print(f"| {len(v)} | {v[0]:.3f} | {q(.5):.3f} | {q(.9):.3f} | {q(.99):.3f} | {v[-1]:.3f} |")
+PY
+}
+
+gnuplot <<GP
+set terminal pngcairo size 800,450
+set output "$OUT/fig13c.png"
+set datafile separator ","
+set title "ECMP update delay, random changes of load balancer pods (cf. paper Fig. 13c)"
+set xlabel "delay (s)"; set ylabel "changes"
+binwidth = 0.5
+bin(x) = binwidth * floor(x / binwidth) + binwidth / 2
+set boxwidth binwidth * 0.9
+set style fill solid 0.6
+plot "$OUT/fig13c.csv" every ::1 using (bin(\$3)):(1) smooth frequency with boxes title "measured"
+GP
+
+{
+    echo "# Testbed report"
+    echo
+    echo "Measured in a qemu VM under TCG (no KVM) on $(nproc) host cores; Debian 6.1 kernel"
+    echo "with IPVS; every box a network namespace.  Absolute times include TCG's"
+    echo "slowness at starting programs and are shown as measured, not adjusted."
+    echo
+    echo "## Fig. 12: the router's routing table"
+    echo
+    echo '```'
+    cat "$OUT/fig12.txt"
+    echo '```'
+    echo
+    echo "Paper: one, then three nexthops for 10.1.1.0/24 via the nodes, and a second"
+    echo "service with two; the same shape appears above."
+    echo
+    echo "## Controller reaction: web pod added or removed -> in every IPVS table"
+    echo
+    echo "Seconds from the API server's answer to the change until all three load"
+    echo "balancer pods' IPVS tables have it (raw: reaction.csv)."
+    echo
+    echo "| event | n | min | p50 | p90 | p99 | max |"
+    echo "|---|---|---|---|---|---|---|"
+    echo "| add $(stats "$OUT/reaction.csv" seconds event add)"
+    echo "| remove $(stats "$OUT/reaction.csv" seconds event remove)"
+    echo
+    echo "The paper's controller polled; it gave no figure."
+    echo
+    echo "## Fig. 13c: ECMP update delay"
+    echo
+    echo "Load balancer pods started (whole pod: controller, keepalived, helper,"
+    echo "exabgp) or stopped (preStop cleanup, then the pod deleted) at random,"
+    echo "timed to the router's kernel table (raw: fig13c.csv)."
+    echo
+    echo "| change | n | min | p50 | p90 | p99 | max |"
+    echo "|---|---|---|---|---|---|---|"
+    echo "| all $(stats "$OUT/fig13c.csv" seconds)"
+    echo "| start $(stats "$OUT/fig13c.csv" seconds change start)"
+    echo "| stop $(stats "$OUT/fig13c.csv" seconds change stop)"
+    echo "| paper | | | 1.9 | 3.9 | | 9.9 |"
+    echo
+    echo "![Fig. 13c](fig13c.png)"
+} >"$OUT/report.md"
+echo "report: $OUT/report.md"

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# full.sh OUT - the paper's experiments inside the VM (real IPVS); raw
+# results into OUT for testbed/report.sh:
+#
+#   fig12.txt        the router's table with 1 and 3 load balancer pods, and
+#                    with a second service of two pods (paper Fig. 12)
+#   reaction.csv     web pod added/removed -> in every IPVS table (seconds)
+#   fig13c.csv       load balancer pods started/stopped at random -> the
+#                    router's ECMP route changed (seconds; paper Fig. 13c)
+#
+# Counts: REACTIONS (default 20 of each), CHANGES (default 50).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+: "${BUILD:=$SRC/build/testbed}"
+OUT=${1:?usage: full.sh OUTDIR}
+REACTIONS=${REACTIONS:-20}
+CHANGES=${CHANGES:-50}
+export BUILD SRC
+. "$SRC/testbed/rig/rig.sh"
+. "$SRC/testbed/rig/k8s.sh"
+RIG=tbf
+RIG_NODES=4
+RIG_DIR=$(mktemp -d /tmp/testbed-full.XXXXXX)
+export RIG RIG_DIR RIG_NODES
+finish() {
+    local rc=$?
+    [ "$rc" = 0 ] || for f in "$RIG_DIR"/*.log; do echo "--- $f"; tail -n 10 "$f"; done
+    rig_down || true
+    exit "$rc"
+}
+trap finish EXIT
+START=$SECONDS
+step() { printf '[%4ds] %s\n' $((SECONDS - START)) "$*"; }
+A=10.1.1.0/24
+B=10.1.2.0/24
+VIP=10.1.1.10
+mkdir -p "$OUT"
+
+step "boxes: router (FRR), route reflector, master, 4 nodes, client"
+rig_up >/dev/null
+k8s_up
+for n in 1 2 3 4; do k8s_web_add "$n" "web$n"; done
+
+# lb_up N: load balancer pod lbN on node N for service A (a fresh pod).
+lb_up() {
+    rig_pod_add "$1" "lb$1" >/dev/null
+    k8s_lb_start "lb$1" "$1" "$A" "$VIP"
+}
+# lb_down N: the preStop hook (withdraw, drain), then the pod goes.
+lb_down() {
+    ip netns exec "$RIG-lb$1" env NODE_NETNS="/var/run/netns/$RIG-node$1" SERVICE_PREFIXES="$A" \
+        PEERS="$RIG_RR_IP" EXABGP_CONF="$RIG_DIR/lb$1/exabgp.conf" DRAIN_SECONDS=1 \
+        "$BUILD/exabgp-helper/exabgp-helper" cleanup >/dev/null 2>&1 || true
+    rig_pod_del "lb$1"
+}
+router_table() {
+    echo "\$ ip route show $1    (router, kernel table)"
+    ip -n "$RIG-router" route show "$1"
+}
+
+step "Fig. 12: the router's table as load balancer pods come"
+{
+    lb_up 1
+    rig_wait_nexthops "$A" 1 60
+    echo "## (a) one load balancer pod"
+    router_table "$A"
+    lb_up 2
+    lb_up 3
+    rig_wait_nexthops "$A" 3 60
+    echo
+    echo "## (b) three load balancer pods"
+    router_table "$A"
+    for n in 1 2; do
+        rig_pod_add "$n" "lbb$n" >/dev/null
+        rig_lb_start "lbb$n" "$n" "$B"
+    done
+    rig_wait_nexthops "$B" 2 60
+    echo
+    echo "## (c) a second service, 10.1.2.0/24, on two load balancer pods"
+    router_table "$A"
+    router_table "$B"
+    echo
+    echo "\$ vtysh -c 'show ip route bgp'"
+    rig_router_cli "show ip route bgp"
+} >"$OUT/fig12.txt" 2>&1
+for n in 1 2; do rig_lb_stop "lbb$n" TERM; done
+rig_wait_nexthops "$B" 0 30
+
+step "controller reaction: $REACTIONS web pods added and removed, timed to all 3 IPVS tables"
+k8s_wait_ipvs 4 60 lb1 lb2 lb3
+echo "event,seconds" >"$OUT/reaction.csv"
+for i in $(seq "$REACTIONS"); do
+    k8s_web_add $((i % 4 + 1)) "extra$i"
+    k8s_wait_ipvs 5 10 lb1 lb2 lb3
+    awk -v a="$(k8s_api_time '"POST /api/v1/namespaces/default/pods ')" -v b="$K8S_IPVS_AT" \
+        'BEGIN { printf "add,%.3f\n", b - a }' >>"$OUT/reaction.csv"
+    k8s_web_del "extra$i"
+    k8s_wait_ipvs 4 10 lb1 lb2 lb3
+    awk -v a="$(k8s_api_time "\"DELETE /api/v1/namespaces/default/pods/extra$i ")" -v b="$K8S_IPVS_AT" \
+        'BEGIN { printf "remove,%.3f\n", b - a }' >>"$OUT/reaction.csv"
+done
+
+step "Fig. 13c: $CHANGES random changes of the number of load balancer pods"
+echo "change,pods_after,seconds" >"$OUT/fig13c.csv"
+up=(1 2 3)
+stopping=""
+for i in $(seq "$CHANGES"); do
+    down=()
+    for n in 1 2 3 4; do [[ " ${up[*]} " == *" $n "* ]] || down+=("$n"); done
+    if [ ${#up[@]} -gt 1 ] && { [ ${#down[@]} = 0 ] || [ $((RANDOM % 2)) = 0 ]; }; then
+        n=${up[RANDOM % ${#up[@]}]}
+        t0=$EPOCHREALTIME
+        lb_down "$n" &
+        stopping=$!
+        up=("${up[@]/$n/}")
+        up=(${up[@]})
+        kind=stop
+    else
+        n=${down[RANDOM % ${#down[@]}]}
+        t0=$EPOCHREALTIME
+        lb_up "$n"
+        up+=("$n")
+        kind=start
+    fi
+    rig_wait_nexthops "$A" ${#up[@]} 60
+    awk -v a="$t0" -v b="$EPOCHREALTIME" -v k="$kind" -v p=${#up[@]} \
+        'BEGIN { printf "%s,%d,%.3f\n", k, p, b - a }' >>"$OUT/fig13c.csv"
+    # only the stop in the background: the rig's daemons are our jobs too
+    [ -z "${stopping:-}" ] || wait "$stopping"
+    stopping=""
+    printf '.'
+done
+echo
+step "done"
