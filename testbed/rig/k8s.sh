@@ -230,3 +230,24 @@ k8s_requests() {
         echo "${out:-FAIL}"
     done
 }
+
+# k8s_ipvs_conns POD: connections IPVS in POD has scheduled so far.
+k8s_ipvs_conns() {
+    local f line c
+    f=$(_k8s_ipvs_file "$1") || return 1
+    f=${f%/ip_vs}/ip_vs_stats
+    { read -r line; read -r line; read -r c line; } <"$f" 2>/dev/null || c=0
+    echo $((16#${c:-0}))
+}
+
+# k8s_wrk SECONDS [CONNECTIONS] [URL]: wrk from the client; prints
+# "requests_per_second errors" (socket errors plus non-2xx answers).
+k8s_wrk() {
+    local out rps errs
+    out=$(ip netns exec "$RIG-client" wrk -t 2 -c "${2:-64}" -d "$1s" --timeout 2s \
+        "${3:-http://10.1.1.10/}" 2>&1) || true
+    rps=$(awk '$1 == "Requests/sec:" { print $2 }' <<<"$out")
+    errs=$(awk '$1 == "Socket" { n = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) n += $i; print n }
+                $1 == "Non-2xx" { print $NF }' <<<"$out" | awk '{ s += $1 } END { print s + 0 }')
+    echo "${rps:-0} ${errs:-0}"
+}

@@ -133,4 +133,34 @@ for i in $(seq "$CHANGES"); do
     printf '.'
 done
 echo
+
+step "Fig. 13a: throughput and each load balancer's share with 1 to 4 load balancer pods"
+for n in "${up[@]}"; do lb_down "$n"; done
+rig_wait_nexthops "$A" 0 60
+echo "lbs,requests_per_second,errors,share_lb1,share_lb2,share_lb3,share_lb4" >"$OUT/fig13a.csv"
+for k in 1 2 3 4; do
+    lb_up "$k"
+    rig_wait_nexthops "$A" "$k" 60
+    k8s_wait_ipvs 4 60 $(seq -f 'lb%g' "$k")
+    before=()
+    for n in $(seq "$k"); do before+=("$(k8s_ipvs_conns "lb$n")"); done
+    read -r rps errs <<<"$(k8s_wrk "${WRK_SECONDS:-10}")"
+    shares=()
+    total=0
+    for n in $(seq "$k"); do
+        c=$(($(k8s_ipvs_conns "lb$n") - before[n - 1]))
+        shares+=("$c")
+        total=$((total + c))
+    done
+    line="$k,$rps,$errs"
+    for n in 1 2 3 4; do
+        if [ "$n" -le "$k" ] && [ "$total" -gt 0 ]; then
+            line+=",$(awk -v c="${shares[n - 1]}" -v t="$total" 'BEGIN { printf "%.3f", c / t }')"
+        else
+            line+=","
+        fi
+    done
+    echo "$line" >>"$OUT/fig13a.csv"
+    step "  $k load balancer(s): $rps requests/s, $errs errors, connections per load balancer: ${shares[*]}"
+done
 step "done"
