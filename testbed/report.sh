@@ -49,6 +49,20 @@ plot "$OUT/fig13a.csv" every ::1 using 1:2 with boxes title "measured (wrk, 64 c
 GP
 fi
 
+if [ -f "$OUT/fig13b.csv" ]; then
+    gnuplot <<GP
+set terminal pngcairo size 900,450
+set output "$OUT/fig13b.png"
+set datafile separator ","
+set title "Throughput while load balancer pods come and go (cf. paper Fig. 13b)"
+set xlabel "time (s)"; set ylabel "requests/s"; set y2label "nexthops / failed requests"
+set yrange [0:*]; set y2range [0:*]; set ytics nomirror; set y2tics
+plot "$OUT/fig13b.csv" every ::1 using 1:3 with linespoints title "requests/s", \
+     "" every ::1 using 1:2 axes x1y2 with steps title "router nexthops", \
+     "" every ::1 using 1:4 axes x1y2 with impulses lw 3 title "failed requests"
+GP
+fi
+
 {
     echo "# Testbed report"
     echo
@@ -112,6 +126,21 @@ fi
         echo "Measured, not adjusted."
         echo
         echo "![Fig. 13a](fig13a.png)"
+    fi
+    if [ -f "$OUT/fig13b.csv" ]; then
+        total=$(awk -F, 'NR > 1 { s += $4 } END { print s + 0 }' "$OUT/fig13b.csv")
+        slices=$(awk -F, 'NR > 1 { n++ } END { print n + 0 }' "$OUT/fig13b.csv")
+        echo
+        echo "## Fig. 13b: throughput while the load balancers change"
+        echo
+        echo "wrk in 2 s slices (32 connections each) while every fourth slice starts"
+        echo "or stops (preStop cleanup) a load balancer pod at random (raw: fig13b.csv)."
+        echo "Failed requests over all $slices slices: $total (wrk's socket errors and"
+        echo "non-2xx answers).  Connections open through a load balancer that leaves"
+        echo "are re-hashed to another node, which has no IPVS state for them: those"
+        echo "are the failures, as in the paper's own runs."
+        echo
+        echo "![Fig. 13b](fig13b.png)"
     fi
 } >"$OUT/report.md"
 echo "report: $OUT/report.md"

@@ -163,4 +163,39 @@ for k in 1 2 3 4; do
     echo "$line" >>"$OUT/fig13a.csv"
     step "  $k load balancer(s): $rps requests/s, $errs errors, connections per load balancer: ${shares[*]}"
 done
+
+SLICES=${SLICES:-40}
+step "Fig. 13b: throughput in 2 s slices while the load balancer pods change at random ($SLICES slices)"
+echo "t,nexthops,requests_per_second,errors,change" >"$OUT/fig13b.csv"
+up=(1 2 3 4)
+changing=""
+t0=$EPOCHREALTIME
+for i in $(seq "$SLICES"); do
+    change=""
+    if [ $((i % 4)) = 0 ]; then
+        [ -z "$changing" ] || wait "$changing"
+        down=()
+        for n in 1 2 3 4; do [[ " ${up[*]} " == *" $n "* ]] || down+=("$n"); done
+        if [ ${#up[@]} -gt 1 ] && { [ ${#down[@]} = 0 ] || [ $((RANDOM % 2)) = 0 ]; }; then
+            n=${up[RANDOM % ${#up[@]}]}
+            lb_down "$n" >/dev/null 2>&1 &
+            up=("${up[@]/$n/}")
+            up=(${up[@]})
+            change="stop lb$n"
+        else
+            n=${down[RANDOM % ${#down[@]}]}
+            lb_up "$n" >/dev/null 2>&1 &
+            up+=("$n")
+            change="start lb$n"
+        fi
+        changing=$!
+    fi
+    read -r rps errs <<<"$(k8s_wrk 2 32)"
+    hops=$(rig_nexthops "$A" | grep -c . || true)
+    awk -v a="$t0" -v b="$EPOCHREALTIME" -v h="$hops" -v r="$rps" -v e="$errs" -v c="$change" \
+        'BEGIN { printf "%.1f,%d,%s,%s,%s\n", b - a, h, r, e, c }' >>"$OUT/fig13b.csv"
+    printf '.'
+done
+[ -z "$changing" ] || wait "$changing"
+echo
 step "done"
