@@ -198,4 +198,62 @@ for i in $(seq "$SLICES"); do
 done
 [ -z "$changing" ] || wait "$changing"
 echo
+
+step "Fig. 10: one IPVS pod against iptables DNAT and nginx as a proxy, 4 down to 1 web pods"
+for n in "${up[@]}"; do lb_down "$n"; done
+rig_wait_nexthops "$A" 0 60
+lb_up 1
+rig_pod_add 2 dnat >/dev/null
+rig_pod_add 3 proxy >/dev/null
+rig_lb_start dnat 2 10.1.3.0/24
+rig_lb_start proxy 3 10.1.4.0/24
+ip netns exec "$RIG-dnat" sysctl -qw net.ipv4.ip_forward=1
+# dnat_rules IP...: spread new connections to 10.1.3.10:80 evenly over IPs
+dnat_rules() {
+    local k=$# i=0 ip
+    ip netns exec "$RIG-dnat" iptables -t nat -F
+    for ip in "$@"; do
+        ip netns exec "$RIG-dnat" iptables -t nat -A PREROUTING -d 10.1.3.10 -p tcp --dport 80 \
+            -m statistic --mode nth --every $((k - i)) --packet 0 -j DNAT --to-destination "$ip:80"
+        i=$((i + 1))
+    done
+    ip netns exec "$RIG-dnat" iptables -t nat -A POSTROUTING -d 172.16.0.0/16 -p tcp --dport 80 -j MASQUERADE
+}
+# proxy_conf IP...: nginx in the proxy pod, upstream = IPs, reloaded
+proxy_conf() {
+    local d="$RIG_DIR/proxy" ip rec
+    mkdir -p "$d"
+    {
+        echo "worker_processes 2; pid $d/nginx.pid; error_log $d/nginx.err;"
+        echo "events { worker_connections 4096; }"
+        echo "http { access_log off; upstream web {"
+        for ip in "$@"; do echo "  server $ip:80;"; done
+        echo "  keepalive 64; }"
+        echo "  server { listen 80 reuseport; location / { proxy_pass http://web;"
+        echo "    proxy_http_version 1.1; proxy_set_header Connection \"\"; } } }"
+    } >"$d/nginx.conf"
+    rec=$(_rig_pid proxy.nginx)
+    if [ -n "$rec" ]; then
+        kill -HUP "${rec%% *}"
+    else
+        _rig_bg proxy.nginx "$RIG-proxy" nginx -g "daemon off;" -e "$d/nginx.err" -c "$d/nginx.conf"
+    fi
+    sleep 1
+}
+rig_wait_nexthops 10.1.3.0/24 1 60
+rig_wait_nexthops 10.1.4.0/24 1 60
+echo "web_pods,method,requests_per_second,errors" >"$OUT/fig10.csv"
+for k in 4 3 2 1; do
+    webs=()
+    for n in $(seq "$k"); do webs+=("172.16.$n.2"); done
+    k8s_wait_ipvs "$k" 60 lb1
+    dnat_rules "${webs[@]}"
+    proxy_conf "${webs[@]}"
+    for m in ipvs:10.1.1.10 iptables-dnat:10.1.3.10 nginx-proxy:10.1.4.10; do
+        read -r rps errs <<<"$(k8s_wrk "${WRK_SECONDS:-10}" 64 "http://${m#*:}/")"
+        echo "$k,${m%%:*},$rps,$errs" >>"$OUT/fig10.csv"
+        step "  $k web pod(s), ${m%%:*}: $rps requests/s, $errs errors"
+    done
+    [ "$k" = 1 ] || k8s_web_del "web$k"
+done
 step "done"
