@@ -35,4 +35,9 @@ ctest --test-dir build/fuzz --output-on-failure -L fuzz
 echo "== testbed smoke run: qemu (TCG) with a Debian kernel that has IPVS"
 bash testbed/run --quick
 
+if command -v vagrant >/dev/null; then
+    echo "== Vagrantfile (the testbed as separate VMs)"
+    VAGRANT_CHECKPOINT_DISABLE=1 vagrant validate
+fi
+
 echo "all test stages passed"

@@ -366,9 +366,10 @@ rig_wait_rr_state() {
 
 _rig_frr_dir() { echo "$RIG_DIR/frr"; }
 
-_rig_start_frr() {
-    local d deadline f
-    d=$(_rig_frr_dir)
+# _rig_write_frr_conf DIR: zebra.conf and bgpd.conf of the router (also
+# what testbed/vagrant provisions a router VM with).
+_rig_write_frr_conf() {
+    local d=$1
     mkdir -p "$d"
     cat >"$d/zebra.conf" <<EOF
 hostname $RIG-router
@@ -391,6 +392,12 @@ router bgp $RIG_AS
  exit-address-family
 !
 EOF
+}
+
+_rig_start_frr() {
+    local d deadline f
+    d=$(_rig_frr_dir)
+    _rig_write_frr_conf "$d"
     chown -R frr:frr "$d"
     chmod 750 "$d"
     # FRR drops to user frr: it must be able to reach $d.
