@@ -158,18 +158,25 @@ static int write_conf(const struct plan *plan, bool announce, char *err, size_t 
     return rc == -EINVAL ? -EIO : rc;
 }
 
-static int print_plan(const struct plan *plan, bool run)
+/*
+ * --dry-run: the file run would write and the routes it would install, or
+ * that cleanup would remove.  With routes_unknown (why the node could not
+ * be seen) only the file is known.
+ */
+static int print_plan(const struct plan *plan, bool run, const char *routes_unknown)
 {
     struct buf b;
     int rc;
 
     buf_init(&b, CONF_MAX);
     rc = run ? conf_render(plan, true, &b) : 0;
-    if (rc == 0 && run)
+    if (rc == 0 && routes_unknown)
+        rc = buf_printf(&b, "\n# routes: unknown, run would fail: %s\n", routes_unknown);
+    else if (rc == 0 && run)
         rc = buf_printf(&b, "\n# routes run would install\n");
-    if (rc == 0 && !run)
+    else if (rc == 0)
         rc = buf_printf(&b, "# routes cleanup would remove, if present\n");
-    if (rc == 0)
+    if (rc == 0 && !routes_unknown)
         rc = conf_render_routes(plan, &b);
     if (rc == 0)
         fwrite(b.data, 1, b.len, stdout);
@@ -180,7 +187,7 @@ static int print_plan(const struct plan *plan, bool run)
 static int do_run(struct plan *plan, struct nl_sock *node, struct nl_sock *pod)
 {
     const struct helper_config *cfg = plan->cfg;
-    char exe[4096], err[512], pid[32];
+    char err[512], ignored[512], pid[32];
     char *pidfile = NULL;
     int rc, removed;
 
@@ -200,19 +207,18 @@ static int do_run(struct plan *plan, struct nl_sock *node, struct nl_sock *pod)
         log_warn("cannot write the pid file; cleanup will not drain", "path", pidfile, NULL);
 
     /* the netlink sockets are close-on-exec; kept for the rollback below */
-    resolve_exabgp(cfg->exabgp, exe, sizeof(exe), err, sizeof(err));
     exabgp_env();
     drop_capabilities();
-    log_info("exec exabgp", "path", exe, "conf", cfg->exabgp_conf, NULL);
+    log_info("exec exabgp", "path", plan->exabgp, "conf", cfg->exabgp_conf, NULL);
     fflush(NULL);
-    execv(exe, (char *[]){(char *)"exabgp", cfg->exabgp_conf, NULL});
+    execv(plan->exabgp, (char *[]){(char *)"exabgp", cfg->exabgp_conf, NULL});
 
     /* still here: leave nothing behind */
-    snprintf(err, sizeof(err), "cannot exec %.400s: %s", exe, strerror(errno));
+    snprintf(err, sizeof(err), "cannot exec %.400s: %s", plan->exabgp, strerror(errno));
     if (pidfile)
         unlink(pidfile);
     free(pidfile);
-    route_remove(node, pod, plan, &removed, exe, sizeof(exe));
+    route_remove(node, pod, plan, &removed, ignored, sizeof(ignored));
     return fail(-EIO, err);
 }
 
@@ -248,7 +254,7 @@ int main(int argc, char **argv)
     struct helper_config cfg;
     struct plan plan = {.cfg = &cfg};
     struct nl_sock *pod = NULL, *node = NULL;
-    char err[512], exe[4096];
+    char err[512];
     int rc;
 
     log_init("exabgp-helper", LOG_INFO);
@@ -270,7 +276,7 @@ int main(int argc, char **argv)
     /* everything that can be checked before touching anything */
     rc = 0;
     if (cfg.cmd == CMD_RUN)
-        rc = resolve_exabgp(cfg.exabgp, exe, sizeof(exe), err, sizeof(err));
+        rc = resolve_exabgp(cfg.exabgp, plan.exabgp, sizeof(plan.exabgp), err, sizeof(err));
     if (rc == 0 && cfg.cmd == CMD_RUN && cfg.md5_password_file)
         rc = helper_read_md5(cfg.md5_password_file, &plan.md5, err, sizeof(err));
     if (rc == 0)
@@ -283,14 +289,10 @@ int main(int argc, char **argv)
         rc = route_discover_node(node, &plan, err, sizeof(err));
     if (rc < 0 && cfg.dry_run && cfg.cmd == CMD_RUN && cfg.pod_ip_set && cfg.node_ip_set) {
         /* what the file would be is known; show it, then fail as run would */
-        struct buf b;
         plan.pod_ip = cfg.pod_ip;
         plan.node_ip = cfg.node_ip;
         plan.router_id = cfg.router_id_set ? cfg.router_id : cfg.pod_ip;
-        buf_init(&b, CONF_MAX);
-        if (conf_render(&plan, true, &b) == 0)
-            printf("%s\n# routes: unknown, run would fail: %s\n", b.data, err);
-        buf_free(&b);
+        print_plan(&plan, true, err);
     }
     if (rc < 0) {
         rc = fail(rc == -ENOENT ? -EINVAL : rc, err);
@@ -309,7 +311,7 @@ int main(int argc, char **argv)
     }
 
     if (cfg.dry_run)
-        rc = print_plan(&plan, cfg.cmd == CMD_RUN);
+        rc = print_plan(&plan, cfg.cmd == CMD_RUN, NULL);
     else if (cfg.cmd == CMD_RUN)
         rc = do_run(&plan, node, pod); /* returns only on failure */
     else

@@ -28,7 +28,8 @@ struct plan {
     char node_ifname[IF_NAMESIZE];
     int pod_ifindex; /* the pod's default-route interface */
     char pod_ifname[IF_NAMESIZE];
-    int lo_ifindex; /* the pod's loopback, where the local routes live */
+    int lo_ifindex;    /* the pod's loopback, where the local routes live */
+    char exabgp[4096]; /* run: EXABGP resolved through PATH */
 };
 
 #endif

@@ -348,8 +348,8 @@ int route_install(struct nl_sock *node, struct nl_sock *pod, const struct plan *
         enum which w = k < n ? NODE_ROUTE : POD_ROUTE;
         struct rtnl_route *r = make_route(plan, k % n, w, true);
 
-        describe(plan, k % n, w, what, sizeof(what));
         if (!r) {
+            describe(plan, k % n, w, what, sizeof(what));
             snprintf(err, errlen, "%s: out of memory", what);
             rc = -ENOMEM;
             break;
@@ -357,6 +357,7 @@ int route_install(struct nl_sock *node, struct nl_sock *pod, const struct plan *
         rc = rtnl_route_add(w == NODE_ROUTE ? node : pod, r, NLM_F_CREATE | NLM_F_REPLACE);
         rtnl_route_put(r);
         if (rc < 0) {
+            describe(plan, k % n, w, what, sizeof(what));
             snprintf(err, errlen, "cannot install %s: %s", what, nl_geterror(rc));
             rc = rc == -NLE_PERM || rc == -NLE_NOACCESS ? -EPERM : -EIO;
         }
