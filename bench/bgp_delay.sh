@@ -65,19 +65,13 @@ done
 rig_wait_nexthops "$A" 2 30
 rig_pod_add 1 lb1 >/dev/null
 
-helper_cleanup() {
-    ip netns exec "$RIG-lb1" env NODE_NETNS="/var/run/netns/$RIG-node1" SERVICE_PREFIXES="$A" \
-        PEERS="$RIG_RR_IP" EXABGP_CONF="$RIG_DIR/lb1/exabgp.conf" DRAIN_SECONDS=1 \
-        "$BUILD/exabgp-helper/exabgp-helper" cleanup >/dev/null 2>&1
-}
-
 echo "== $N x announce, graceful withdraw, kill"
 for i in $(seq "$N"); do
     t0=$EPOCHREALTIME
     rig_lb_start lb1 1 "$A"
     until_count 3 "$t0" announce
     t0=$EPOCHREALTIME
-    helper_cleanup &
+    rig_helper lb1 1 "$A" cleanup --drain-seconds 1 >/dev/null 2>&1 &
     until_count 2 "$t0" withdraw
     wait $!
     rig_lb_stop lb1 TERM

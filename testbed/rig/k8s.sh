@@ -15,11 +15,6 @@ K8S_MASTER_IP=10.0.0.100
 K8S_API="http://$K8S_MASTER_IP:8080"
 : "${K8S_KEEPALIVED_OPTS:=}"
 
-# k8s_ctl ARGS...: fakectl against the rig's API server.
-k8s_ctl() {
-    ip netns exec "$RIG-k8smaster" "$RIG_PY" "$SRC/tests/fakeapi/fakectl.py" --server "$K8S_API" "$@"
-}
-
 # k8s_up: the master box on the LAN with host-gw routes to every pod
 # subnet, and the fake API server on it.
 k8s_up() {
@@ -174,13 +169,6 @@ _k8s_ipvs_read() {
     done <"$1"
 }
 
-# k8s_ipvs_servers POD: the real servers IPVS has in POD, sorted.
-k8s_ipvs_servers() {
-    local f
-    f=$(_k8s_ipvs_file "$1") || return 1
-    _k8s_ipvs_read "$f" | sort -V
-}
-
 # k8s_wait_ipvs N SECONDS POD...: until IPVS in every POD has N real
 # servers; K8S_IPVS_AT is when the last of them got there.
 k8s_wait_ipvs() {
@@ -213,11 +201,6 @@ k8s_api_time() {
         [[ "$line" == *$1* ]] && t=${line%% *}
     done <"$RIG_DIR/api-requests.log"
     echo "$t"
-}
-
-# k8s_conf_servers POD: the real servers in the pod's rendered ipvs.conf.
-k8s_conf_servers() {
-    awk '$1 == "real_server" { print $2 ":" $3 }' "$RIG_DIR/$1/ipvs.conf" 2>/dev/null | sort -V
 }
 
 # k8s_requests N [ADDR]: N HTTP requests from the client to ADDR (default

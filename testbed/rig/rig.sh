@@ -632,7 +632,7 @@ rig_pod_del() {
 # background, logging to $RIG_DIR/POD.exabgp.log.  Sets RIG_LAST_PID.
 rig_lb_start() {
     _rig_need_env || return 1
-    local pod=${1:-} node=${2:-} prefixes=${3:-} a helper pnode
+    local pod=${1:-} node=${2:-} prefixes=${3:-} a pnode
     [ $# -ge 3 ] || { _rig_err "usage: rig_lb_start POD NODE PREFIXES [NAME=VALUE...]"; return 1; }
     shift 3
     pnode=$(_rig_pod_get "$pod" node) || return 1
@@ -640,18 +640,35 @@ rig_lb_start() {
     for a in "$@"; do
         [[ "$a" == [A-Za-z_]*=* ]] || { _rig_err "rig_lb_start: '$a' is not NAME=VALUE"; return 1; }
     done
-    helper=${HELPER:-${BUILD:+$BUILD/exabgp-helper/exabgp-helper}}
-    [ -n "$helper" ] || { _rig_err "set HELPER or BUILD"; return 1; }
-    [ -x "$helper" ] || { _rig_err "helper $helper is not there (or not executable)"; return 1; }
-    mkdir -p "$RIG_DIR/$pod"
-    _rig_bg "$pod.exabgp" "$RIG-$pod" env \
-        NODE_NETNS="/var/run/netns/$RIG-node$node" \
-        SERVICE_PREFIXES="$prefixes" \
-        PEERS="$RIG_RR_IP" LOCAL_AS="$RIG_AS" PEER_AS="$RIG_AS" \
-        HOLD_TIME="${HOLD_TIME:-9}" \
-        EXABGP_CONF="$RIG_DIR/$pod/exabgp.conf" \
-        EXABGP=/usr/sbin/exabgp \
-        "$@" "$helper" run
+    _rig_helper_env "$pod" "$node" "$prefixes" || return 1
+    _rig_bg "$pod.exabgp" "$RIG-$pod" env "${RIG_HELPER_ENV[@]}" "$@" "$RIG_HELPER" run
+}
+
+# _rig_helper_env POD NODE PREFIXES: the helper binary (RIG_HELPER) and the
+# environment a load balancer pod gives it (RIG_HELPER_ENV).
+_rig_helper_env() {
+    RIG_HELPER=${HELPER:-${BUILD:+$BUILD/exabgp-helper/exabgp-helper}}
+    [ -n "$RIG_HELPER" ] || { _rig_err "set HELPER or BUILD"; return 1; }
+    [ -x "$RIG_HELPER" ] || { _rig_err "helper $RIG_HELPER is not there (or not executable)"; return 1; }
+    mkdir -p "$RIG_DIR/$1"
+    RIG_HELPER_ENV=(
+        NODE_NETNS="/var/run/netns/$RIG-node$2"
+        SERVICE_PREFIXES="$3"
+        PEERS="$RIG_RR_IP" LOCAL_AS="$RIG_AS" PEER_AS="$RIG_AS"
+        HOLD_TIME="${HOLD_TIME:-9}"
+        EXABGP_CONF="$RIG_DIR/$1/exabgp.conf"
+        EXABGP=/usr/sbin/exabgp
+    )
+}
+
+# rig_helper POD NODE PREFIXES ARGS...: exabgp-helper itself (cleanup, a dry
+# run) in a load balancer pod, with the environment rig_lb_start gave it.
+rig_helper() {
+    _rig_need_env || return 1
+    local pod=$1 node=$2 prefixes=$3
+    shift 3
+    _rig_helper_env "$pod" "$node" "$prefixes" || return 1
+    ip netns exec "$RIG-$pod" env "${RIG_HELPER_ENV[@]}" "$RIG_HELPER" "$@"
 }
 
 # rig_lb_stop POD [SIGNAL]: signal the pod's load balancer (default TERM) and

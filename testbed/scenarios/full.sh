@@ -50,9 +50,7 @@ lb_up() {
 }
 # lb_down N: the preStop hook (withdraw, drain), then the pod goes.
 lb_down() {
-    ip netns exec "$RIG-lb$1" env NODE_NETNS="/var/run/netns/$RIG-node$1" SERVICE_PREFIXES="$A" \
-        PEERS="$RIG_RR_IP" EXABGP_CONF="$RIG_DIR/lb$1/exabgp.conf" DRAIN_SECONDS=1 \
-        "$BUILD/exabgp-helper/exabgp-helper" cleanup >/dev/null 2>&1 || true
+    rig_helper "lb$1" "$1" "$A" cleanup --drain-seconds 1 >/dev/null 2>&1 || true
     rig_pod_del "lb$1"
 }
 router_table() {

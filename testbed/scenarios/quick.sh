@@ -50,9 +50,7 @@ echo "90 requests: $fails failed; answered by: $(tr '\n' ' ' <<<"$seen")"
 [ "$fails" = 0 ] || fail "$fails of 90 requests failed"
 [ "$seen" = "$(sort -V <<<"$WEB")" ] || fail "not every web pod answered"
 for n in 1 2 3; do
-    stats=$(ip netns exec "$RIG-lb$n" sed -n 3p /proc/net/ip_vs_stats 2>/dev/null) || stats=0
-    read -r conns _ <<<"$stats"
-    echo "lb$n: IPVS connections $((16#${conns:-0}))"
+    echo "lb$n: IPVS connections $(k8s_ipvs_conns "lb$n")"
 done
 pass "client -> router (ECMP) -> IPVS -> every web pod"
 

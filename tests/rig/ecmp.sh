@@ -57,7 +57,7 @@ pass "a pod whose traffic is silently dropped loses its nexthop within the hold 
 
 # graceful: cleanup (the preStop hook) withdraws through the running exabgp
 # before removing the routes; the session itself stays up.
-out=$(helper_in lb1 1 "$A" cleanup --drain-seconds 1 2>&1) || fail "cleanup failed: $out"
+out=$(rig_helper lb1 1 "$A" cleanup --drain-seconds 1 2>&1) || fail "cleanup failed: $out"
 grep -q 'asked exabgp to withdraw' <<<"$out" || fail "cleanup did not drain: $out"
 rig_wait_nexthops "$A" 0 5
 [ "$(rig_rr_state 172.16.1.2)" = established ] || fail "cleanup closed the BGP session"

@@ -51,14 +51,6 @@ equal_weights() {
     [ "$n" = "$2" ] || fail "router route for $1 is not $2 equal nexthops: $route"
 }
 
-# helper_in POD NODE PREFIXES ARGS...: the helper (not exabgp) in a pod.
-helper_in() {
-    local pod=$1 node=$2 prefixes=$3; shift 3
-    ip netns exec "$RIG-$pod" env NODE_NETNS="/var/run/netns/$RIG-node$node" \
-        SERVICE_PREFIXES="$prefixes" PEERS="$RIG_RR_IP" EXABGP_CONF="$RIG_DIR/$pod/exabgp.conf" \
-        "$HELPER" "$@"
-}
-
 # spread_ok ADDR N MIN POD...: N connections from the client all answered,
 # each listed pod answering at least MIN of them and no other pod any.
 spread_ok() {
