@@ -395,7 +395,7 @@ EOF
 }
 
 _rig_start_frr() {
-    local d deadline f
+    local d
     d=$(_rig_frr_dir)
     _rig_write_frr_conf "$d"
     chown -R frr:frr "$d"
@@ -411,25 +411,26 @@ _rig_start_frr() {
     local common=(--vty_socket "$d" -z "$d/zserv.api" -A 127.0.0.1 -P 0 -u frr -g frr
         --log stdout --log-level informational)
     _rig_bg zebra "$RIG-router" /usr/lib/frr/zebra "${common[@]}" -f "$d/zebra.conf" -i "$d/zebra.pid"
-    local zpid=$RIG_LAST_PID
-    deadline=$((SECONDS + 15))
-    until [ -S "$d/zserv.api" ] && [ -S "$d/zebra.vty" ]; do
-        _rig_alive "$zpid" || { _rig_err "zebra exited during start-up"; _rig_tail_log zebra; return 1; }
-        [ "$SECONDS" -lt "$deadline" ] || { _rig_err "zebra did not create $d/zserv.api within 15s"; _rig_tail_log zebra; return 1; }
-        sleep 0.05
-    done
+    _rig_wait_sockets zebra "$RIG_LAST_PID" "$d/zserv.api" "$d/zebra.vty" || return 1
     _rig_bg bgpd "$RIG-router" /usr/lib/frr/bgpd "${common[@]}" -f "$d/bgpd.conf" -i "$d/bgpd.pid"
-    local bpid=$RIG_LAST_PID
-    deadline=$((SECONDS + 15))
-    until [ -S "$d/bgpd.vty" ]; do
-        _rig_alive "$bpid" || { _rig_err "bgpd exited during start-up"; _rig_tail_log bgpd; return 1; }
-        [ "$SECONDS" -lt "$deadline" ] || { _rig_err "bgpd did not create $d/bgpd.vty within 15s"; _rig_tail_log bgpd; return 1; }
-        sleep 0.05
+    _rig_wait_sockets bgpd "$RIG_LAST_PID" "$d/bgpd.vty"
+}
+
+# _rig_wait_sockets NAME PID SOCKET...: until the daemon NAME (PID) has
+# created every SOCKET, for 15 s at most; fails at once if it exits.
+_rig_wait_sockets() {
+    local name=$1 pid=$2 deadline=$((SECONDS + 15)) s
+    shift 2
+    for s in "$@"; do
+        until [ -S "$s" ]; do
+            _rig_alive "$pid" || { _rig_err "$name exited during start-up"; _rig_tail_log "$name"; return 1; }
+            [ "$SECONDS" -lt "$deadline" ] || { _rig_err "$name did not create $s within 15s"; _rig_tail_log "$name"; return 1; }
+            sleep 0.05
+        done
     done
 }
 
 _rig_start_bird() {
-    local deadline
     cat >"$RIG_DIR/bird.conf" <<EOF
 # BIRD 2 as the upstream router: iBGP to the route reflector with ADD-PATH
 # receive, all paths merged into one multipath kernel route.
@@ -458,13 +459,7 @@ protocol bgp reflector {
 }
 EOF
     _rig_bg bird "$RIG-router" bird -f -c "$RIG_DIR/bird.conf" -s "$RIG_DIR/bird.ctl" -P "$RIG_DIR/bird.pid"
-    local pid=$RIG_LAST_PID
-    deadline=$((SECONDS + 15))
-    until [ -S "$RIG_DIR/bird.ctl" ]; do
-        _rig_alive "$pid" || { _rig_err "bird exited during start-up"; _rig_tail_log bird; return 1; }
-        [ "$SECONDS" -lt "$deadline" ] || { _rig_err "bird did not create $RIG_DIR/bird.ctl within 15s"; _rig_tail_log bird; return 1; }
-        sleep 0.05
-    done
+    _rig_wait_sockets bird "$RIG_LAST_PID" "$RIG_DIR/bird.ctl"
 }
 
 # _rig_router: the router daemon this rig was brought up with.
