@@ -53,6 +53,22 @@ lb_down() {
     rig_helper "lb$1" "$1" "$A" cleanup --drain-seconds 1 >/dev/null 2>&1 || true
     rig_pod_del "lb$1"
 }
+# pick_change: a random change to the load balancer pods listed in "up",
+# keeping 1 to 4 of them: KIND (start or stop) and LB; "up" is updated.
+pick_change() {
+    local down=() n
+    for n in 1 2 3 4; do [[ " ${up[*]} " == *" $n "* ]] || down+=("$n"); done
+    if [ ${#up[@]} -gt 1 ] && { [ ${#down[@]} = 0 ] || [ $((RANDOM % 2)) = 0 ]; }; then
+        LB=${up[RANDOM % ${#up[@]}]}
+        KIND=stop
+        up=("${up[@]/$LB/}")
+        up=(${up[@]})
+    else
+        LB=${down[RANDOM % ${#down[@]}]}
+        KIND=start
+        up+=("$LB")
+    fi
+}
 router_table() {
     echo "\$ ip route show $1    (router, kernel table)"
     ip -n "$RIG-router" route show "$1"
@@ -105,25 +121,16 @@ echo "change,pods_after,seconds" >"$OUT/fig13c.csv"
 up=(1 2 3)
 stopping=""
 for i in $(seq "$CHANGES"); do
-    down=()
-    for n in 1 2 3 4; do [[ " ${up[*]} " == *" $n "* ]] || down+=("$n"); done
-    if [ ${#up[@]} -gt 1 ] && { [ ${#down[@]} = 0 ] || [ $((RANDOM % 2)) = 0 ]; }; then
-        n=${up[RANDOM % ${#up[@]}]}
-        t0=$EPOCHREALTIME
-        lb_down "$n" &
+    pick_change
+    t0=$EPOCHREALTIME
+    if [ "$KIND" = stop ]; then
+        lb_down "$LB" &
         stopping=$!
-        up=("${up[@]/$n/}")
-        up=(${up[@]})
-        kind=stop
     else
-        n=${down[RANDOM % ${#down[@]}]}
-        t0=$EPOCHREALTIME
-        lb_up "$n"
-        up+=("$n")
-        kind=start
+        lb_up "$LB"
     fi
     rig_wait_nexthops "$A" ${#up[@]} 60
-    awk -v a="$t0" -v b="$EPOCHREALTIME" -v k="$kind" -v p=${#up[@]} \
+    awk -v a="$t0" -v b="$EPOCHREALTIME" -v k="$KIND" -v p=${#up[@]} \
         'BEGIN { printf "%s,%d,%.3f\n", k, p, b - a }' >>"$OUT/fig13c.csv"
     # only the stop in the background: the rig's daemons are our jobs too
     [ -z "${stopping:-}" ] || wait "$stopping"
@@ -172,21 +179,10 @@ for i in $(seq "$SLICES"); do
     change=""
     if [ $((i % 4)) = 0 ]; then
         [ -z "$changing" ] || wait "$changing"
-        down=()
-        for n in 1 2 3 4; do [[ " ${up[*]} " == *" $n "* ]] || down+=("$n"); done
-        if [ ${#up[@]} -gt 1 ] && { [ ${#down[@]} = 0 ] || [ $((RANDOM % 2)) = 0 ]; }; then
-            n=${up[RANDOM % ${#up[@]}]}
-            lb_down "$n" >/dev/null 2>&1 &
-            up=("${up[@]/$n/}")
-            up=(${up[@]})
-            change="stop lb$n"
-        else
-            n=${down[RANDOM % ${#down[@]}]}
-            lb_up "$n" >/dev/null 2>&1 &
-            up+=("$n")
-            change="start lb$n"
-        fi
+        pick_change
+        if [ "$KIND" = stop ]; then lb_down "$LB"; else lb_up "$LB"; fi >/dev/null 2>&1 &
         changing=$!
+        change="$KIND lb$LB"
     fi
     read -r rps errs <<<"$(k8s_wrk 2 32)"
     hops=$(rig_nexthops "$A" | grep -c . || true)
