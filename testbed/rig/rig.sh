@@ -18,6 +18,7 @@ RIG_LIB_DIR=$(dirname "$RIG_LIB_FILE")
 : "${RIG_ROUTER:=frr}"              # frr | bird
 : "${RIG_GOBGP_PORT:=50051}"        # gobgpd gRPC port inside $RIG-rr (127.0.0.1)
 : "${RIG_RR_HOLD_TIME:=90}"         # hold time of the k8s peer group on the RR
+: "${RIG_GOBGPD_CONF:=}"          # use this gobgpd.toml on the RR instead of writing one
 : "${RIG_MD5_PASSWORD:=}"           # TCP-MD5 password of the k8s peer group ...
 : "${RIG_MD5_PEERS:=}"              # ... enforced for these pod addresses (see below)
 : "${RIG_SESSION_TIMEOUT:=30}"      # seconds for router<->RR to reach Established
@@ -35,7 +36,7 @@ RIG_POD_IP=""                       # address given by the last rig_pod_add
 # shellcheck disable=SC2034
 RIG_LB_STATUS=""                    # exit status seen by the last rig_lb_stop
 
-export RIG_ROUTER RIG_GOBGP_PORT RIG_RR_HOLD_TIME RIG_MD5_PASSWORD RIG_MD5_PEERS
+export RIG_ROUTER RIG_GOBGP_PORT RIG_RR_HOLD_TIME RIG_GOBGPD_CONF RIG_MD5_PASSWORD RIG_MD5_PEERS
 
 # ---------------------------------------------------------------- internals
 
@@ -313,7 +314,11 @@ rig_gobgp() {
 
 _rig_start_gobgpd() {
     local deadline out
-    _rig_write_gobgpd_conf
+    if [ -n "$RIG_GOBGPD_CONF" ]; then
+        cp "$RIG_GOBGPD_CONF" "$RIG_DIR/gobgpd.toml"
+    else
+        _rig_write_gobgpd_conf
+    fi
     _rig_bg gobgpd "$RIG-rr" gobgpd -f "$RIG_DIR/gobgpd.toml" -t toml -p -l info \
         --api-hosts "127.0.0.1:$RIG_GOBGP_PORT" --pprof-disable
     local pid=$RIG_LAST_PID
