@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# run.sh - offline checks of manifests/: every object against the Kubernetes
+# OpenAPI schemas with unknown fields refused (check.mjs), broken copies that
+# must be refused, the Kustomization naming exactly the files `kubectl apply
+# -f manifests/` reads, kubectl itself reading both ways, and the ConfigMap's
+# BGP settings accepted by exabgp-helper.  Needs node and npm (Debian's
+# nodejs works), kubectl (Debian's kubernetes-client if there is none), and
+# BUILD, the project's build directory (default build/ci).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-$SRC/build/ci}
+M=$SRC/manifests
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+for t in node npm; do
+    command -v $t >/dev/null || fail "$t not found (apt-get install nodejs npm)"
+done
+if ! command -v kubectl >/dev/null; then
+    echo "installing kubernetes-client (kubectl)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
+fi
+(cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+
+TMP=$(mktemp -d /tmp/manifests-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+check() { node "$HERE/check.mjs" "$@"; }
+
+# What kubectl apply -f manifests/ reads: *.yaml, *.yml and *.json directly
+# in the directory.
+mapfile -t files < <(cd "$M" && find . -maxdepth 1 -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) | sed 's|^\./||' | sort)
+[ ${#files[@]} -ge 5 ] || fail "expected at least 5 manifest files in manifests/, found ${#files[@]}"
+
+# 1. all valid, no unknown fields
+out=$(cd "$M" && check "${files[@]}") || { echo "$out"; fail "manifests/ does not validate"; }
+pass "${#files[@]} files: $out"
+
+# 2. broken copies are refused, each with the line a user needs
+# expect_bad NAME FILE SED-EXPR WANTED: FILE with SED-EXPR applied must fail
+# and the output must contain WANTED.
+expect_bad() {
+    local name=$1 file=$2 expr=$3 want=$4 out
+    sed "$expr" "$M/$file" >"$TMP/$file"
+    cmp -s "$M/$file" "$TMP/$file" && fail "$name: the edit '$expr' changed nothing in $file"
+    if out=$(cd "$TMP" && cp -n "$M"/*.yaml . && check "${files[@]}"); then
+        fail "$name: accepted: $out"
+    fi
+    [[ $out == *"$want"* ]] || fail "$name: expected '$want' in: $out"
+    cp "$M/$file" "$TMP/$file"
+    pass "$name refused: $(grep -F -- "$want" <<<"$out" | head -1)"
+}
+expect_bad "misspelled command" 30-loadbalancer.yaml 's/command:/comand:/' \
+    'spec.template.spec.containers[1].lifecycle.preStop.exec.comand: unknown field "comand"'
+expect_bad "misspelled container field" 30-loadbalancer.yaml '0,/imagePullPolicy:/s//imagePullPolcy:/' \
+    'unknown field "imagePullPolcy"'
+expect_bad "misspelled top-level field" 10-rbac.yaml 's/^rules:/rule:/' 'rule: unknown field "rule"'
+expect_bad "wrong type" 30-loadbalancer.yaml 's/replicas: 2/replicas: two/' 'spec/replicas must be integer'
+expect_bad "missing required field" 10-rbac.yaml '/^roleRef:/,/^  name: ipvs-lb/d' 'schema: must have required property roleRef'
+expect_bad "unknown kind" 00-namespace.yaml 's/kind: Namespace/kind: Namespce/' 'unknown apiVersion/kind v1 Namespce'
+expect_bad "missing ConfigMap key" 30-loadbalancer.yaml 's/key: hold-time/key: holdtime/' \
+    'env HOLD_TIME: ConfigMap ipvs-lb has no key "holdtime"'
+expect_bad "mount without volume" 30-loadbalancer.yaml '0,/- name: keepalived-conf/s//- name: keepalived-cfg/' \
+    'names no volume'
+
+# 3. -k and -f apply the same objects.  The kustomization may not be a
+# *.yaml here, or -f would try to apply it.
+for k in kustomization.yaml kustomization.yml; do
+    [ ! -e "$M/$k" ] || fail "manifests/$k would make 'kubectl apply -f manifests/' fail; name it Kustomization"
+done
+[ -f "$M/Kustomization" ] || fail "manifests/Kustomization is missing"
+mapfile -t listed < <(sed -n '/^resources:/,/^[^ -]/s/^  - //p' "$M/Kustomization" | sort)
+[ "${listed[*]}" = "${files[*]}" ] ||
+    fail "Kustomization lists '${listed[*]}' but kubectl apply -f reads '${files[*]}'"
+kubectl kustomize "$M" >"$TMP/built.yaml" || fail "kubectl kustomize manifests/ failed"
+by_k=$(kubectl annotate --local -f "$TMP/built.yaml" -o name checked=1 | sort)
+by_f=$(kubectl annotate --local -f "$M" -o name checked=1 | sort) || fail "kubectl -f manifests/ failed to read the directory"
+[ "$by_k" = "$by_f" ] || fail "-k gives: $by_k; -f gives: $by_f"
+n=$(wc -l <<<"$by_f")
+out=$(check "$TMP/built.yaml") || { echo "$out"; fail "the kustomized output does not validate"; }
+pass "kubectl -k and -f read the same $n objects ($(tr '\n' ' ' <<<"$by_f"))"
+
+# 4. the ConfigMap's BGP settings are ones exabgp-helper accepts
+cm() { sed -n "s/^  $1: \"\(.*\)\"$/\1/p" "$M/20-config.yaml"; }
+for key in service-prefixes peers peer-as local-as hold-time; do
+    [ -n "$(cm $key)" ] || fail "20-config.yaml has no quoted value for $key"
+done
+# a node namespace where the pod's address is directly connected, as on docker0
+NODE_NS=manifests-node-$$
+trap 'rm -rf "$TMP"; ip netns del "$NODE_NS" 2>/dev/null || true' EXIT
+ip netns add "$NODE_NS"
+ip -n "$NODE_NS" link add docker0 type bridge
+ip -n "$NODE_NS" addr add 172.16.1.1/24 dev docker0
+ip -n "$NODE_NS" link set docker0 up
+out=$(env -i PATH="$PATH" POD_IP=172.16.1.2 NODE_IP=10.0.0.106 \
+    SERVICE_PREFIXES="$(cm service-prefixes)" PEERS="$(cm peers)" PEER_AS="$(cm peer-as)" \
+    LOCAL_AS="$(cm local-as)" HOLD_TIME="$(cm hold-time)" EXABGP=/bin/true NODE_NETNS="/run/netns/$NODE_NS" \
+    unshare -n "$BUILD/exabgp-helper/exabgp-helper" --dry-run 2>&1) || { echo "$out"; fail "exabgp-helper refuses the ConfigMap's settings"; }
+grep -q "route $(cm service-prefixes) next-hop 10.0.0.106" <<<"$out" || { echo "$out"; fail "dry run does not announce $(cm service-prefixes)"; }
+grep -q "$(cm service-prefixes) via 172.16.1.2 dev docker0" <<<"$out" || { echo "$out"; fail "dry run does not route $(cm service-prefixes) to the pod"; }
+pass "exabgp-helper --dry-run accepts the ConfigMap's BGP settings"
+echo "manifests: all checks passed"
