@@ -94,13 +94,16 @@ static void exabgp_env(void)
 /*
  * exabgp needs no privilege: it connects out and reads its file.  Empty the
  * capability bounding set so the exec leaves it none of ours (NET_ADMIN and
- * SYS_ADMIN were for the routes), and allow no regaining them.
+ * SYS_ADMIN were for the routes), and allow no regaining them.  Emptying the
+ * bounding set takes CAP_SETPCAP, which the container must therefore hold.
  */
 static void drop_capabilities(void)
 {
     for (int cap = 0; cap <= 63; cap++) {
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-            log_warn("cannot drop capabilities; exabgp keeps ours", "error", strerror(errno), NULL);
+            log_warn("cannot empty the capability bounding set (add capability SETPCAP); "
+                     "exabgp keeps ours",
+                     "error", strerror(errno), NULL);
             break;
         }
     }
@@ -125,7 +128,9 @@ static pid_t running_exabgp(const struct helper_config *cfg)
     if (!path || read_small_file(path, 64, &text, &n) < 0)
         goto out;
     text[strcspn(text, "\n")] = '\0';
-    if (uint_parse(text, 2, 4194304, &pid) < 0)
+    /* 1 too: in its container, exabgp is process 1 (the cmdline check below
+     * keeps a stale file from naming some other init) */
+    if (uint_parse(text, 1, 4194304, &pid) < 0)
         goto out;
     snprintf(proc, sizeof(proc), "/proc/%llu/cmdline", pid);
     if (read_small_file(proc, 4096, &cmd, &n) < 0)
@@ -241,6 +246,8 @@ static int do_cleanup(struct plan *plan, struct nl_sock *node, struct nl_sock *p
         }
     } else if (pid) {
         log_warn("PEERS not set: cannot make exabgp withdraw first", "pid", LOG_INT(pid), NULL);
+    } else {
+        log_info("no exabgp running: nothing to withdraw", "pidfile_of", cfg->exabgp_conf, NULL);
     }
     rc = route_remove(node, pod, plan, &removed, err, sizeof(err));
     log_info("routes removed", "count", LOG_INT(removed), NULL);
