@@ -12,8 +12,16 @@
 # (keepalived without its checker): everything but the forwarding works.
 
 K8S_MASTER_IP=10.0.0.100
-K8S_API="http://$K8S_MASTER_IP:8080"
 : "${K8S_KEEPALIVED_OPTS:=}"
+: "${K8S_NAMESPACE:=default}"       # where the web pods are registered
+: "${K8S_TLS:=}"                    # 1: HTTPS on :6443 with a bearer token, as a real API server
+if [ -n "$K8S_TLS" ]; then
+    K8S_API="https://$K8S_MASTER_IP:6443"
+else
+    K8S_API="http://$K8S_MASTER_IP:8080"
+fi
+# With K8S_TLS, k8s_up writes the CA and the token here (ca.crt, token).
+K8S_PKI=""
 
 # k8s_up: the master box on the LAN with host-gw routes to every pod
 # subnet, and the fake API server on it.
@@ -25,10 +33,17 @@ k8s_up() {
     for n in $(seq "$RIG_NODES"); do
         ip -n "$RIG-k8smaster" route add "172.16.$n.0/24" via "$(_rig_node_ip "$n")"
     done
+    local tls=()
+    if [ -n "$K8S_TLS" ]; then
+        K8S_PKI="$RIG_DIR/pki"
+        sh "$SRC/tests/fakeapi/gen-certs.sh" "$K8S_PKI" "IP:$K8S_MASTER_IP" || return 1
+        head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$K8S_PKI/token"
+        tls=(--tls-cert "$K8S_PKI/server.crt" --tls-key "$K8S_PKI/server.key" --token-file "$K8S_PKI/token")
+    fi
     _rig_bg fakeapi "$RIG-k8smaster" "$RIG_PY" "$SRC/tests/fakeapi/fake_apiserver.py" \
-        --listen "$K8S_MASTER_IP:8080" --bookmark-interval 5 --log "$RIG_DIR/api-requests.log"
+        --listen "$K8S_MASTER_IP:${K8S_API##*:}" --bookmark-interval 5 --log "$RIG_DIR/api-requests.log" "${tls[@]}"
     deadline=$((SECONDS + 20))
-    until _k8s_curl "$K8S_API/api/v1/namespaces/default/pods" -o /dev/null; do
+    until _k8s_curl "$K8S_API/api/v1/namespaces/$K8S_NAMESPACE/pods" -o /dev/null; do
         [ $SECONDS -lt $deadline ] || { _rig_err "the fake API server on $K8S_API did not answer in 20s"; _rig_tail_log fakeapi; return 1; }
         sleep 0.1
     done
@@ -86,15 +101,17 @@ EOF
 # The kubelet's reports go through curl: a Python client starts in a second
 # or more under TCG, which would count against the controller's reaction.
 _k8s_curl() {
-    ip netns exec "$RIG-k8smaster" curl -sf --max-time 10 -H 'Content-Type: application/json' "$@"
+    local auth=()
+    [ -z "$K8S_PKI" ] || auth=(--cacert "$K8S_PKI/ca.crt" -H "Authorization: Bearer $(cat "$K8S_PKI/token")")
+    ip netns exec "$RIG-k8smaster" curl -sf --max-time 10 -H 'Content-Type: application/json' "${auth[@]}" "$@"
 }
 _k8s_report_ready() {
     local now
     now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     # shellcheck disable=SC2034  # for callers timing the reaction
     K8S_READY_AT=$EPOCHREALTIME
-    _k8s_curl -X POST "$K8S_API/api/v1/namespaces/default/pods" -o /dev/null -d "$(
-        printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","namespace":"default","labels":{"app":"web"}},' "$1"
+    _k8s_curl -X POST "$K8S_API/api/v1/namespaces/$K8S_NAMESPACE/pods" -o /dev/null -d "$(
+        printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","namespace":"%s","labels":{"app":"web"}},' "$1" "$K8S_NAMESPACE"
         printf '"spec":{"containers":[{"name":"nginx","image":"nginx","ports":[{"containerPort":80,"protocol":"TCP"}]}]},'
         printf '"status":{"phase":"Running","podIP":"%s","podIPs":[{"ip":"%s"}],"conditions":[' "$2" "$2"
         printf '{"type":"Ready","status":"True","lastTransitionTime":"%s"},' "$now"
@@ -108,7 +125,7 @@ k8s_web_del() {
     _rig_need_env || return 1
     # shellcheck disable=SC2034
     K8S_DELETED_AT=$EPOCHREALTIME
-    _k8s_curl -X DELETE "$K8S_API/api/v1/namespaces/default/pods/$1" -o /dev/null ||
+    _k8s_curl -X DELETE "$K8S_API/api/v1/namespaces/$K8S_NAMESPACE/pods/$1" -o /dev/null ||
         { _rig_err "the API could not delete pod $1"; return 1; }
     rig_pod_del "$1"
 }
@@ -124,26 +141,18 @@ k8s_lb_start() {
     dir="$RIG_DIR/$pod"
     ns="$RIG-$pod"
     mkdir -p "$dir"
-    # the ipvs container's entry point: NAT towards pods on other subnets
-    # needs IPVS conntrack and a masquerade of what IPVS forwards
-    if [ -z "$K8S_KEEPALIVED_OPTS" ]; then
-        ip netns exec "$ns" modprobe ip_vs 2>/dev/null || true
-        ip netns exec "$ns" sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.ip_forward=1 ||
-            { _rig_err "no IPVS in pod $pod (set K8S_KEEPALIVED_OPTS=-P on a kernel without it)"; return 1; }
-        ip netns exec "$ns" iptables -t nat -A POSTROUTING -m ipvs --vaddr "$vip/32" -j MASQUERADE ||
-            { _rig_err "cannot add the IPVS masquerade rule in pod $pod"; return 1; }
-    fi
-    cat >"$dir/keepalived.conf" <<EOF
-global_defs {
-    router_id $pod
-}
-include $dir/ipvs.conf
-EOF
-    _rig_bg "$pod.controller" "$ns" "$BUILD/controller/ipvs-controller" \
-        --apiserver "$K8S_API" --selector app=web --virtual-server "$vip:80" \
-        --output "$dir/ipvs.conf" --health-check-interval 1 --health-check-timeout 1 \
-        --debounce-ms 20 --max-delay-ms 200 --min-reload-interval-ms 100 \
-        --keepalived-cmd "keepalived -n -l -D $K8S_KEEPALIVED_OPTS -f $dir/keepalived.conf -p $dir/keepalived.pid -r $dir/vrrp.pid -c $dir/checkers.pid"
+    # the ipvs container's own entry point prepares the namespace (IPVS
+    # modules, ip_forward, vs.conntrack, the masquerade rule) and runs the
+    # controller, which runs keepalived
+    local prep=modules,forward,conntrack,masquerade api=()
+    [ -z "$K8S_KEEPALIVED_OPTS" ] || prep=none # a kernel without IPVS
+    [ -z "$K8S_PKI" ] || api=(--ca-file "$K8S_PKI/ca.crt" --token-file "$K8S_PKI/token")
+    _rig_bg "$pod.controller" "$ns" env PATH="$BUILD/controller:$PATH" IPVS_PREPARE="$prep" \
+        KEEPALIVED_DIR="$dir" KEEPALIVED_RUN_DIR="$dir" KEEPALIVED_OPTS="$K8S_KEEPALIVED_OPTS" \
+        sh "$SRC/images/ipvs/ipvs-entrypoint" run \
+        --apiserver "$K8S_API" "${api[@]}" --namespace "$K8S_NAMESPACE" --selector app=web \
+        --virtual-server "$vip:80" --health-check-interval 1 --health-check-timeout 1 \
+        --debounce-ms 20 --max-delay-ms 200 --min-reload-interval-ms 100
     rig_lb_start "$pod" "$node" "$prefix" "$@"
 }
 

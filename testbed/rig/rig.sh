@@ -607,6 +607,14 @@ rig_pod_add() {
     echo "$ip"
 }
 
+# rig_pod_ip POD: the pod's address.
+rig_pod_ip() {
+    local f
+    f=$(_rig_pod_file "$1")
+    [ -f "$f" ] || { _rig_err "no pod $1"; return 1; }
+    sed -n 's/^ip //p' "$f"
+}
+
 # rig_pod_del POD: stop the pod's processes and delete its namespace (the
 # node-side veth goes with it).  Routes the LB put in the node are left.
 rig_pod_del() {

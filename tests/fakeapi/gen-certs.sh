@@ -1,27 +1,34 @@
 #!/bin/sh
-# gen-certs.sh DIR - make a throw-away CA and a server certificate for tests.
+# gen-certs.sh DIR [SAN...] - make a throw-away CA and a server certificate
+# for tests.
 #
 # Writes DIR/ca.crt, DIR/ca.key, DIR/server.crt, DIR/server.key (RSA 2048,
 # SHA-256, valid 2 days).  The server certificate names localhost, 127.0.0.1
-# and ::1 in its subjectAltName.  Quiet unless openssl fails.
+# and ::1 in its subjectAltName, and each further SAN given ("IP:10.0.0.100",
+# "DNS:kubernetes.default.svc").  Quiet unless openssl fails.
 set -eu
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 DIR" >&2
+if [ $# -lt 1 ]; then
+    echo "usage: $0 DIR [SAN...]" >&2
     exit 2
 fi
 dir=$1
+shift
+sans="DNS:localhost, IP:127.0.0.1, IP:::1"
+for san in "$@"; do
+    sans="$sans, $san"
+done
 mkdir -p "$dir"
 log="$dir/.gen-certs.log"
 ext="$dir/.server-ext.cnf"
 
-cat >"$ext" <<'EOF'
+cat >"$ext" <<EOF
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+subjectAltName = $sans
 EOF
 
 run() {

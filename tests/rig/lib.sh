@@ -17,6 +17,8 @@ export RIG RIG_DIR
 
 finish() {
     local rc=$?
+    # a test's own cleanup first (what it started outside the rig)
+    if declare -F test_cleanup >/dev/null; then test_cleanup "$rc" || true; fi
     rig_down || true
     if [ "$rc" -ne 0 ]; then
         echo "--- logs kept in $RIG_DIR"
