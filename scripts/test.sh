@@ -3,8 +3,9 @@
 # dependencies, the clang-format check, a -Werror build with all tests
 # (unit, golden, integration, the real python3-kubernetes client against
 # the fake API server), all of them again with the controller built with
-# ASan+UBSan, a bounded libFuzzer run, and the testbed's quick run in a VM
-# with real IPVS.
+# ASan+UBSan, a bounded libFuzzer run, the manifests checked offline, both
+# images built and the load balancer pod run from its manifest by podman,
+# and the testbed's quick run in a VM with real IPVS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -31,6 +32,14 @@ CC=clang cmake -S . -B build/fuzz -G Ninja -DLB_WERROR=ON -DLB_SANITIZE=ON -DLB_
     -DLB_FUZZ_SECONDS="${LB_FUZZ_SECONDS:-60}" >/dev/null
 ninja -C build/fuzz fuzz_stream
 ctest --test-dir build/fuzz --output-on-failure -L fuzz
+
+echo "== manifests: offline against the Kubernetes schemas, unknown fields refused"
+BUILD="$SRC/build/ci" bash tests/manifests/run.sh
+
+echo "== images: build both, their entry points, the manifest's pod under podman kube play"
+bash images/build.sh
+bash tests/images/entrypoint.sh
+BUILD="$SRC/build/ci" SRC="$SRC" bash tests/images/kube-play.sh
 
 echo "== testbed smoke run: qemu (TCG) with a Debian kernel that has IPVS"
 bash testbed/run --quick

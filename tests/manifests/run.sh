@@ -15,9 +15,10 @@ M=$SRC/manifests
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
-for t in node npm; do
-    command -v $t >/dev/null || fail "$t not found (apt-get install nodejs npm)"
-done
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "installing nodejs and npm"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
 if ! command -v kubectl >/dev/null; then
     echo "installing kubernetes-client (kubectl)"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null

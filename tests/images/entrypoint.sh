@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# entrypoint.sh - the images' entry points, run by podman the way a cluster
+# would start them with too little: each missing capability, mount or
+# permission is named in one line and the container exits non-zero; what
+# can be done here is done (ip_forward in a namespace of the test's own).
+# The host has no IPVS; the testbed's VM runs all four steps for real.
+# Needs the images (images/build.sh).
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$SRC/images/containers.conf}
+IPVS_IMG=$(sed -n 's/^ *image: \(localhost\/k8s-ipvs-lb\/ipvs:.*\)$/\1/p' "$SRC/manifests/30-loadbalancer.yaml" | head -1)
+BGP_IMG=$(sed -n 's/^ *image: \(localhost\/k8s-ipvs-lb\/exabgp:.*\)$/\1/p' "$SRC/manifests/30-loadbalancer.yaml" | head -1)
+KVER=$(uname -r)
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+for img in "$IPVS_IMG" "$BGP_IMG"; do
+    podman image exists "$img" || fail "image $img is missing (run images/build.sh)"
+done
+
+NS=lbt-entry-$$
+trap 'ip netns del "$NS" 2>/dev/null || true' EXIT
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=0
+
+# ep IMAGE [podman run options...] -- [args...]: run IMAGE's entry point in
+# the test's namespace; sets RC and OUT (stderr and stdout)
+ep() {
+    local img=$1 opts=()
+    shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+    shift
+    RC=0
+    OUT=$(nsenter --net="/run/netns/$NS" podman run --rm --network host "${opts[@]}" "$img" "$@" 2>&1) || RC=$?
+}
+# expect RC TEXT WHAT: the last ep exited RC and said TEXT
+expect() {
+    [ "$RC" = "$1" ] || fail "$3: exit $RC, want $1: $OUT"
+    [[ $OUT == *"$2"* ]] || fail "$3: want '$2' in: $OUT"
+    pass "$3: $(grep -F -- "$2" <<<"$OUT" | head -1)"
+}
+forward() { ip netns exec "$NS" cat /proc/sys/net/ipv4/ip_forward; }
+
+ep "$IPVS_IMG" --cap-drop all --
+expect 1 "modules: IPVS is not available: ip_vs is not loaded in the kernel and cannot be loaded here: the container lacks capability SYS_MODULE and /lib/modules/$KVER is not mounted (mount the node's /lib/modules read-only)" \
+    "no SYS_MODULE, no /lib/modules"
+ep "$IPVS_IMG" --cap-drop all --cap-add SYS_MODULE --
+[[ $OUT != *"lacks capability"* ]] || fail "SYS_MODULE given, yet: $OUT"
+expect 1 "/lib/modules/$KVER is not mounted" "SYS_MODULE but no /lib/modules"
+
+ep "$IPVS_IMG" --cap-drop all --cap-add NET_ADMIN -e IPVS_PREPARE=forward -- prepare
+expect 1 "forward: cannot set net.ipv4.ip_forward=1 (it is 0): /proc/sys is read-only in this container; run 'ipvs-entrypoint prepare' in a privileged init container" \
+    "ip_forward off, /proc/sys read-only"
+[ "$(forward)" = 0 ] || fail "ip_forward changed by a container that could not set it"
+ep "$IPVS_IMG" --privileged -e IPVS_PREPARE=forward -- prepare
+expect 0 "forward: set net.ipv4.ip_forward=1" "privileged prepare sets ip_forward"
+[ "$(forward)" = 1 ] || fail "ip_forward in the pod's namespace is $(forward) after prepare"
+ep "$IPVS_IMG" --cap-drop all --cap-add NET_ADMIN -e IPVS_PREPARE=forward -- prepare
+[[ $OUT != *"cannot set"* ]] || fail "ip_forward already 1, yet: $OUT"
+expect 0 "" "ip_forward already 1: nothing to write, the read-only /proc/sys is fine"
+
+ep "$IPVS_IMG" --privileged -e IPVS_PREPARE=conntrack -- prepare
+expect 1 "conntrack: net.ipv4.vs.conntrack does not exist: IPVS is not loaded (see the modules step)" "no IPVS for vs.conntrack"
+ep "$IPVS_IMG" --cap-drop all -e IPVS_PREPARE=masquerade -- prepare
+expect 1 "masquerade: cannot add the IPVS masquerade rule: the container lacks capability NET_ADMIN" "masquerade without NET_ADMIN"
+ep "$IPVS_IMG" --cap-drop all -e IPVS_PREPARE=masquerade -e IPVS_CONTROLLER_LB_KIND=DR -- prepare
+expect 0 "masquerade: not needed for lb-kind DR" "no masquerade in DR mode"
+
+ep "$IPVS_IMG" -e IPVS_PREPARE=forward,bogus -- prepare
+expect 2 "IPVS_PREPARE: unknown step 'bogus' (steps: modules,forward,conntrack,masquerade, or none)" "unknown step"
+[ "$(forward)" = 1 ] || fail "a refused step list still did something"
+ep "$IPVS_IMG" -e IPVS_PREPARE=none -- prepare --selector x
+expect 2 "prepare takes no arguments (got '--selector')" "prepare with arguments"
+
+ep "$IPVS_IMG" --read-only -e IPVS_PREPARE=none -- run
+expect 1 "keepalived: cannot write /etc/keepalived/keepalived.conf (mount a writable volume at /etc/keepalived)" "read-only root without volumes"
+ep "$IPVS_IMG" -e IPVS_PREPARE=none -- run
+expect 2 "ipvs-controller: no --apiserver given and not in a cluster" "run outside a cluster reaches ipvs-controller"
+ep "$IPVS_IMG" -e IPVS_PREPARE=none -- run --apiserver http://127.0.0.1:1 --virtual-server 10.1.1.1:80
+expect 2 "ipvs-controller: choose the backends with exactly one of --selector or --service" "run passes its arguments to ipvs-controller"
+
+ep "$BGP_IMG" --
+expect 2 "SERVICE_PREFIXES" "the exabgp image's entry point is exabgp-helper, which wants SERVICE_PREFIXES"
