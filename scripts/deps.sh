@@ -8,7 +8,7 @@ PKGS=(
     libcurl4-openssl-dev libjansson-dev libnl-3-dev libnl-route-3-dev
     libcmocka-dev libmicrohttpd-dev
     keepalived python3 python3-kubernetes openssl curl iproute2 procps util-linux
-    exabgp gobgpd frr bird2
+    exabgp gobgpd frr bird2 nginx-light
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -22,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # These packages may start system services; the tests run their own, in
 # namespaces of their own.
-for svc in keepalived frr bird exabgp; do
+for svc in keepalived frr bird exabgp nginx; do
     if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
         systemctl stop "$svc" || true
     fi

@@ -2,8 +2,9 @@
 # run.sh - offline checks of manifests/: every object against the Kubernetes
 # OpenAPI schemas with unknown fields refused (check.mjs), broken copies that
 # must be refused, the Kustomization naming exactly the files `kubectl apply
-# -f manifests/` reads, kubectl itself reading both ways, and the ConfigMap's
-# BGP settings accepted by exabgp-helper.  Needs node and npm (Debian's
+# -f manifests/` reads, kubectl itself reading both ways, the ConfigMap's
+# BGP settings accepted by exabgp-helper, and the sample web's nginx
+# configuration answering with the pod's address.  Needs node and npm (Debian's
 # nodejs works), kubectl (Debian's kubernetes-client if there is none), and
 # BUILD, the project's build directory (default build/ci).
 set -euo pipefail
@@ -102,4 +103,31 @@ out=$(env -i PATH="$PATH" POD_IP=172.16.1.2 NODE_IP=10.0.0.106 \
 grep -q "route $(cm service-prefixes) next-hop 10.0.0.106" <<<"$out" || { echo "$out"; fail "dry run does not announce $(cm service-prefixes)"; }
 grep -q "$(cm service-prefixes) via 172.16.1.2 dev docker0" <<<"$out" || { echo "$out"; fail "dry run does not route $(cm service-prefixes) to the pod"; }
 pass "exabgp-helper --dry-run accepts the ConfigMap's BGP settings"
+# 5. the sample web pods' nginx configuration answers with the pod's
+# address, on the port the ConfigMap sends traffic to
+WEB_IP=172.16.9.2
+ip -n "$NODE_NS" link add eth0 type veth peer name web0
+ip -n "$NODE_NS" addr add "$WEB_IP/24" dev eth0
+ip -n "$NODE_NS" link set eth0 up
+ip -n "$NODE_NS" link set lo up
+(cd "$HERE" && node --input-type=module -e '
+    import { readFileSync } from "node:fs"; import { parseAllDocuments } from "yaml";
+    const cm = parseAllDocuments(readFileSync(process.argv[1], "utf8")).map((d) => d.toJS())
+        .find((o) => o?.kind === "ConfigMap" && o.metadata.name === "web-nginx");
+    process.stdout.write(cm.data["default.conf"]);' "$M/40-sample-web.yaml") >"$TMP/default.conf"
+printf '%s\n' "daemon off;" "pid $TMP/nginx.pid;" "error_log $TMP/nginx.err;" \
+    "events { worker_connections 64; }" "http {" "    access_log off;" \
+    "    client_body_temp_path $TMP/tmp-body;" "    proxy_temp_path $TMP/tmp-proxy;" \
+    "    fastcgi_temp_path $TMP/tmp-fastcgi;" "    uwsgi_temp_path $TMP/tmp-uwsgi;" \
+    "    scgi_temp_path $TMP/tmp-scgi;" "    include $TMP/default.conf;" "}" >"$TMP/nginx.conf"
+ip netns exec "$NODE_NS" nginx -e "$TMP/nginx.err" -c "$TMP/nginx.conf" &
+NGINX=$!
+trap 'kill "$NGINX" 2>/dev/null; wait "$NGINX" 2>/dev/null; rm -rf "$TMP"; ip netns del "$NODE_NS" 2>/dev/null || true' EXIT
+body=""
+for _ in $(seq 50); do
+    body=$(ip netns exec "$NODE_NS" curl -sf --max-time 1 "http://$WEB_IP:$(cm target-port)/" 2>/dev/null) && break
+    sleep 0.1
+done
+[ "$body" = "$WEB_IP" ] || { cat "$TMP/nginx.err" 2>/dev/null; fail "the sample's nginx on port $(cm target-port) answered '$body', not its address $WEB_IP"; }
+pass "the sample web's nginx answers with the pod's address ($body) on the ConfigMap's target-port $(cm target-port)"
 echo "manifests: all checks passed"
