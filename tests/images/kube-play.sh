@@ -17,11 +17,13 @@
 # the testbed's VM cover the rest).  Needs the images (images/build.sh) and
 # tests/manifests' node_modules (tests/manifests/run.sh).
 . "$(dirname "$0")/../rig/lib.sh"
+K8S_TLS=1
+K8S_NAMESPACE=k8s-ipvs-lb
 . "$SRC/testbed/rig/k8s.sh"
 
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$SRC/images/containers.conf}
 M=$SRC/manifests
-NS=k8s-ipvs-lb
+NS=$K8S_NAMESPACE
 PREFIX=10.1.1.0/24
 NODE_IP=10.0.0.105 # node1
 
@@ -33,9 +35,6 @@ done
 
 RIG_NODES=1
 RIG_GOBGPD_CONF=$M/route-reflector/gobgpd.toml
-K8S_TLS=1
-K8S_NAMESPACE=$NS
-K8S_API="https://$K8S_MASTER_IP:6443"
 export RIG_NODES RIG_GOBGPD_CONF
 
 PLAY=$RIG_DIR/play.yaml
@@ -65,7 +64,7 @@ web2=$(rig_pod_ip web2)
 rig_pod_add 1 lb1 >/dev/null
 lbip=$(rig_pod_ip lb1)
 
-NODE_NETNS=/run/netns/$RIG-node1 API_HOST=$K8S_MASTER_IP API_PORT=6443 \
+NODE_NETNS=/run/netns/$RIG-node1 API_HOST=$K8S_MASTER_IP API_PORT=${K8S_API##*:} \
     API_CA=$K8S_PKI/ca.crt API_TOKEN=$K8S_PKI/token API_NAMESPACE=$NS TARGET_PORT=80 NAME=$NAME \
     node "$SRC/tests/manifests/kube-play-overlay.mjs" "$M" >"$PLAY"
 
@@ -76,30 +75,31 @@ conf_servers() {
 }
 # wait_for SECONDS WHAT CMD...: until CMD succeeds; prints the seconds taken
 wait_for() {
-    local secs=$1 what=$2 t0=$EPOCHREALTIME deadline=$((SECONDS + $1))
+    local secs=$1 what=$2 t0 deadline=$((SECONDS + $1))
+    t0=$(_rig_now)
     shift 2
     until "$@"; do
         [ $SECONDS -lt $deadline ] || fail "$what: not within ${secs}s"
         sleep 0.1
     done
-    awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'
+    _rig_since "$t0"
 }
 servers_are() { [ "$(conf_servers)" = "$(printf '%s\n' "$@" | sort | tr '\n' ' ')" ]; }
 rr_has_prefix() { rig_gobgp global rib -a ipv4 2>/dev/null | grep -q "$PREFIX *$NODE_IP "; }
 rr_lacks_prefix() { ! rig_gobgp global rib -a ipv4 2>/dev/null | grep -q "$PREFIX"; }
 
-t0=$EPOCHREALTIME
+t0=$(_rig_now)
 played=1
 nsenter --net="/run/netns/$RIG-lb1" podman kube play "$PLAY" >"$RIG_DIR/play.out" 2>&1 ||
     { cat "$RIG_DIR/play.out"; fail "podman kube play refused the load balancer pod"; }
 # (podman 4.3 waits out a 20 s conmon timeout for each init container)
-echo "    podman kube play returned after $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')s"
+echo "    podman kube play returned after $(_rig_since "$t0")s"
 POD=$(sed -n '/^Pod:/{n;p;q}' "$RIG_DIR/play.out")
 [ -n "$POD" ] || { cat "$RIG_DIR/play.out"; fail "podman kube play named no pod"; }
 C_IPVS=$(podman ps -a --filter "pod=$POD" --format '{{.Names}}' | grep -- '-ipvs$') || fail "no ipvs container in pod $POD"
 C_BGP=$(podman ps -a --filter "pod=$POD" --format '{{.Names}}' | grep -- '-exabgp$') || fail "no exabgp container in pod $POD"
 t=$(wait_for 60 "ipvs.conf with web1 and web2" servers_are "$web1:80" "$web2:80")
-echo "    ipvs.conf rendered from the API $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')s after kube play"
+echo "    ipvs.conf rendered from the API $(_rig_since "$t0")s after kube play"
 pass "the controller renders ipvs.conf from the API over HTTPS with the service account's token"
 
 inode=$(stat -L -c %i "/run/netns/$RIG-lb1")
@@ -111,7 +111,7 @@ pass "both containers share the pod's network namespace (net:[$inode])"
 
 t=$(wait_for 60 "the route reflector learning $PREFIX from $lbip" rr_has_prefix)
 [ "$(rig_rr_state "$lbip")" = established ] || fail "RR session with $lbip is $(rig_rr_state "$lbip")"
-echo "    prefix at the route reflector $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')s after kube play"
+echo "    prefix at the route reflector $(_rig_since "$t0")s after kube play"
 rig_gobgp global rib -a ipv4 | sed 's/^/    /'
 rig_wait_nexthops "$PREFIX" 1 30
 [ "$(rig_nexthops "$PREFIX")" = "$NODE_IP" ] || fail "router nexthop for $PREFIX: $(rig_nexthops "$PREFIX")"
