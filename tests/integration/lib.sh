@@ -10,6 +10,8 @@ set -euo pipefail
 
 : "${BUILD:?BUILD must point at the build directory}"
 : "${SRC:?SRC must point at the source tree}"
+# shellcheck source=../lib/assert.sh
+. "$SRC/tests/lib/assert.sh"
 CONTROLLER="$BUILD/controller/ipvs-controller"
 FAKEAPI="$SRC/tests/fakeapi/fake_apiserver.py"
 FAKECTL="$SRC/tests/fakeapi/fakectl.py"
@@ -57,18 +59,8 @@ add_ns() {
     ip -n "$NS-$1" link set lo up
 }
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { echo "ok - $*"; }
-
-# wait_for SECONDS DESCRIPTION COMMAND...: poll until COMMAND succeeds.
-wait_for() {
-    local secs=$1 what=$2; shift 2
-    local deadline=$((SECONDS + secs))
-    while ! "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting for: $what"
-        sleep 0.1
-    done
-}
+# wait_for: the old name of wait_until (tests/lib/assert.sh).
+wait_for() { wait_until "$@"; }
 
 # bg NAME COMMAND...: start COMMAND in the namespace, log to $T/NAME.log.
 bg() {

@@ -14,7 +14,7 @@ in_ns "$CONTROLLER" --apiserver "$API" --output "$T/ipvs.conf" --selector app=we
 rs_count_is 2 || fail "--once did not render both pods"
 stats=$("${CTL[@]}" stats) || fail "fakectl stats failed"
 grep -q '"continue": true' <<<"$stats" || fail "the list was not paged"
-wait_for 5 "keepalived reloaded by --once" test "$(reloads)" -gt "$before"
+wait_until 5 "keepalived reloaded by --once" '[ "$(reloads)" -gt "$before" ]'
 pass "--once renders, reloads and exits 0"
 
 # the same again: nothing changed, so no write and no reload

@@ -72,14 +72,29 @@ grep -q 'watch stream is not a sequence of JSON objects\|invalid watch event' "$
 pass "dropped and garbage streams: resumed without loss"
 
 # A list that fails (500, garbage) at relist time never empties the file.
+# An HTTP 410 on the next watch forces the relist; the stats prove that the
+# queued failing lists were really served before the file is compared.
+faulted_lists() {
+    "${CTL[@]}" stats | "$PY" -c '
+import json, sys
+print(sum(1 for r in json.load(sys.stdin)["requests"] if r["verb"] == "list" and r["fault"]))'
+}
 sum=$(md5sum <"$T/ipvs.conf")
-ctl fault status500 --target list --count 2
-ctl fault garbage --target list --count 2
-ctl compact
+servers=$(rs_count)
+in_ns curl -sf -X DELETE "$API/_fake/stats" >/dev/null || fail "cannot clear the fake API's stats"
+ctl fault status500 --target list --count 3 # HTTP 500 with a Status
+ctl fault garbage --target list --count 3   # 200 with a body that is not JSON
+ctl fault http410 --target watch
 ctl shutdown-connections
-sleep 4
-[ "$(md5sum <"$T/ipvs.conf")" = "$sum" ] || fail "a failed relist changed the file"
+# kept_through N: the file is compared on every try, not just at the end
+kept_through() {
+    [ "$(md5sum <"$T/ipvs.conf")" = "$sum" ] && [ "$(rs_count)" = "$servers" ] ||
+        echo "$(rs_count) real servers" >>"$T/changed"
+    [ "$(faulted_lists)" -ge "$1" ]
+}
+wait_until 30 "six failed relists served" kept_through 6
+[ -e "$T/changed" ] && fail "a failed relist changed the file: $(head -1 "$T/changed")"
 ctl pod-add web-9 172.16.1.19
-wait_for 15 "web-9 after failed lists" has_rs 172.16.1.19 80
+wait_until 20 "web-9 after failed lists" has_rs 172.16.1.19 80
 kill -0 "$PID_controller" || fail "controller died"
 pass "failed relists keep the last good file"

@@ -8,6 +8,8 @@ set -euo pipefail
 : "${SRC:?SRC must point at the source tree}"
 HELPER="$BUILD/exabgp-helper/exabgp-helper"
 export BUILD HELPER
+# shellcheck source=../lib/assert.sh
+. "$SRC/tests/lib/assert.sh"
 # shellcheck source=../../testbed/rig/rig.sh
 . "$SRC/testbed/rig/rig.sh"
 
@@ -31,8 +33,6 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { echo "ok - $*"; }
 
 # nexthops_are PREFIX "A B ...": the router's kernel route has exactly these.
 nexthops_are() {
