@@ -81,14 +81,14 @@ start_fakeapi() {
         bg fakeapi "$PY" "$FAKEAPI" --listen "127.0.0.1:${API_PORT:-0}" --port-file "$T/api.port" \
             --tls-cert "$T/certs/server.crt" --tls-key "$T/certs/server.key" \
             --token-file "$T/token" --bookmark-interval 1 ${FAKEAPI_ARGS:-}
-        wait_for 10 "fake API server" test -s "$T/api.port"
+        wait_until 10 "fake API server" test -s "$T/api.port"
         API_PORT=$(cat "$T/api.port")
         API="https://127.0.0.1:$API_PORT"
         CTL=(in_ns "$PY" "$FAKECTL" --server "$API" --cacert "$T/certs/ca.crt" --token "$T/token")
     else
         bg fakeapi "$PY" "$FAKEAPI" --listen "127.0.0.1:${API_PORT:-0}" --port-file "$T/api.port" \
             --bookmark-interval 1 ${FAKEAPI_ARGS:-}
-        wait_for 10 "fake API server" test -s "$T/api.port"
+        wait_until 10 "fake API server" test -s "$T/api.port"
         API_PORT=$(cat "$T/api.port")
         API="http://127.0.0.1:$API_PORT"
         CTL=(in_ns "$PY" "$FAKECTL" --server "$API")
@@ -122,8 +122,8 @@ start_keepalived() {
     [ -f "$T/ipvs.conf" ] || echo "# empty" >"$T/ipvs.conf"
     # shellcheck disable=SC2046
     bg keepalived keepalived $(KEEPALIVED_ARGS)
-    wait_for 10 "keepalived pidfile" test -s "$T/keepalived.pid"
-    wait_for 10 "keepalived started" grep -q "Warning - keepalived has no configuration" "$T/keepalived.log"
+    wait_until 10 "keepalived pidfile" test -s "$T/keepalived.pid"
+    wait_until 10 "keepalived started" grep -q "Warning - keepalived has no configuration" "$T/keepalived.log"
 }
 
 reloads() { grep -c "Reloading" "$T/keepalived.log" 2>/dev/null || true; }

@@ -14,7 +14,7 @@ ctl pod-add web-1 172.16.1.11
 ctl pod-add web-2 172.16.1.12
 ctl pod-add web-3 172.16.2.13
 ctl pod-add other 172.16.9.9 --labels app=db
-wait_for 10 "three real servers" rs_count_is 3
+wait_until 10 "three real servers" rs_count_is 3
 has_rs 172.16.1.11 80 && has_rs 172.16.1.12 80 && has_rs 172.16.2.13 80 || fail "wrong servers"
 grep -q 172.16.9.9 "$T/ipvs.conf" && fail "a pod outside the selector was rendered"
 keepalived --config-test -f "$T/keepalived.conf" >"$T/config-test.log" 2>&1 ||
@@ -23,22 +23,22 @@ wait_until 5 "keepalived reload" '[ "$(reloads)" -ge 1 ]'
 pass "three ready pods rendered, keepalived reloaded"
 
 ctl pod-ready web-2 false
-wait_for 10 "unready pod removed" rs_count_is 2
+wait_until 10 "unready pod removed" rs_count_is 2
 has_rs 172.16.1.12 80 && fail "unready pod still rendered"
 pass "unready pod removed"
 
 ctl pod-del web-3
-wait_for 10 "deleted pod removed" rs_count_is 1
+wait_until 10 "deleted pod removed" rs_count_is 1
 has_rs 172.16.1.11 80 || fail "the remaining pod is missing"
 pass "deleted pod removed"
 
 ctl pod-terminating web-1
-wait_for 10 "terminating pod removed" rs_count_is 0
+wait_until 10 "terminating pod removed" rs_count_is 0
 grep -q "no ready endpoints" "$T/ipvs.conf" || fail "scale to zero not rendered"
 pass "terminating pod drained; scale to zero renders no real servers"
 
 ctl pod-ready web-2 true
-wait_for 10 "pod ready again" rs_count_is 1
+wait_until 10 "pod ready again" rs_count_is 1
 wait_until 5 "the reload for web-2" '[ "$(metric ipvs_controller_reloads_total)" -ge 4 ]'
 before=$(reloads)
 writes=$(grep -c 'msg="configuration written"' "$T/controller.log")

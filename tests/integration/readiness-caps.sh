@@ -9,7 +9,7 @@ API="http://127.0.0.1:$API_PORT"
 METRICS_PORT=$(free_port)
 start_controller --selector app=web --virtual-server 10.1.1.1:80 \
     --metrics-address "127.0.0.1:$METRICS_PORT" --max-list-bytes 8K --max-event-bytes 4K
-wait_for 10 "/healthz" in_ns curl -sf "http://127.0.0.1:$METRICS_PORT/healthz"
+wait_until 10 "/healthz" in_ns curl -sf "http://127.0.0.1:$METRICS_PORT/healthz"
 code=$(in_ns curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/readyz")
 [ "$code" = 503 ] || fail "/readyz answered $code before any sync, want 503"
 [ -e "$T/ipvs.conf" ] && fail "a file was written with no API"
@@ -22,7 +22,7 @@ start_fakeapi
 ctl bulk-pods 40 web --ip-base 10.9.0.0
 start_controller --selector app=web --virtual-server 10.1.1.1:80 \
     --metrics-address "127.0.0.1:$METRICS_PORT" --max-list-bytes 8K --max-event-bytes 4K
-wait_for 15 "oversize list reported" grep -q "list response over the size cap" "$T/controller.log"
+wait_until 15 "oversize list reported" grep -q "list response over the size cap" "$T/controller.log"
 [ -e "$T/ipvs.conf" ] && fail "a file was written from a truncated list"
 code=$(in_ns curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$METRICS_PORT/readyz")
 [ "$code" = 503 ] || fail "/readyz answered $code after an oversize list, want 503"
@@ -31,9 +31,9 @@ pass "a list over the cap is refused and never rendered"
 
 ctl reset
 ctl pod-add small 10.9.1.1
-wait_for 15 "ready after a list that fits" in_ns curl -sf "http://127.0.0.1:$METRICS_PORT/readyz"
+wait_until 15 "ready after a list that fits" in_ns curl -sf "http://127.0.0.1:$METRICS_PORT/readyz"
 # the retry may list between the reset and the add: the watch then brings it
-wait_for 10 "the small pod rendered" has_rs 10.9.1.1 80
+wait_until 10 "the small pod rendered" has_rs 10.9.1.1 80
 pass "ready after the first sync"
 
 # an event over 4K: a pod with a long label value set
@@ -41,7 +41,7 @@ long=$(printf 'x%.0s' $(seq 60))
 labels="app=web"
 for i in $(seq 1 80); do labels="$labels,k$i=$long"; done
 ctl pod-add fat 10.9.1.2 --labels "$labels"
-wait_for 10 "oversize event reported" grep -q "watch event over the size cap" "$T/controller.log"
+wait_until 10 "oversize event reported" grep -q "watch event over the size cap" "$T/controller.log"
 has_rs 10.9.1.2 80 && fail "an oversize event was applied"
 has_rs 10.9.1.1 80 || fail "the file lost its endpoint after an oversize event"
 pass "an event over the cap is refused; the file keeps what it had"

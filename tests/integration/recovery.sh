@@ -11,7 +11,7 @@ ctl pod-add web-1 172.16.1.11
 ctl pod-add web-2 172.16.1.12
 start_controller --selector app=web --virtual-server 10.1.1.1:80 --watch-idle-timeout 2 \
     --metrics-address "127.0.0.1:$METRICS_PORT"
-wait_for 10 "initial file" rs_count_is 2
+wait_until 10 "initial file" rs_count_is 2
 
 # API down: the file stays byte for byte; the controller keeps trying.
 stop_fakeapi
@@ -26,7 +26,7 @@ pass "API down: file unchanged, controller alive"
 # none of the old history, so the resume gets 410 and the controller relists.
 start_fakeapi
 ctl pod-add web-3 172.16.1.13
-wait_for 15 "converged after API restart" sh -c "grep -q 172.16.1.13 '$T/ipvs.conf' && ! grep -q 172.16.1.11 '$T/ipvs.conf'"
+wait_until 15 "converged after API restart" sh -c "grep -q 172.16.1.13 '$T/ipvs.conf' && ! grep -q 172.16.1.11 '$T/ipvs.conf'"
 pass "API restart: converged to the new state"
 
 # A stalled watch (headers, then silence) while the history is compacted:
@@ -37,9 +37,9 @@ ctl shutdown-connections
 sleep 0.5
 ctl pod-add web-4 172.16.1.14
 ctl compact
-wait_for 15 "web-4 after stall and 410" has_rs 172.16.1.14 80
+wait_until 15 "web-4 after stall and 410" has_rs 172.16.1.14 80
 grep -q 'watch silent too long' "$T/controller.log" || fail "stall not detected as such"
-wait_for 10 "relist counted" metric_gt ipvs_controller_relists_total "$relists"
+wait_until 10 "relist counted" metric_gt ipvs_controller_relists_total "$relists"
 pass "stalled stream reconnected after the idle timeout; 410 on resume relisted"
 
 # 410 delivered by a fault on the next watch: it must relist, then follow.
@@ -48,9 +48,9 @@ relist_after() {
     relists=$(metric ipvs_controller_relists_total) || fail "no relists metric"
     ctl fault "$kind" --target watch
     ctl shutdown-connections
-    wait_for 10 "relist after $kind" metric_gt ipvs_controller_relists_total "$relists"
+    wait_until 10 "relist after $kind" metric_gt ipvs_controller_relists_total "$relists"
     ctl pod-add "$pod" "$ip"
-    wait_for 10 "$pod after $kind" has_rs "$ip" 80
+    wait_until 10 "$pod after $kind" has_rs "$ip" 80
 }
 relist_after error410event web-5 172.16.1.15
 pass "ERROR event 410 in the stream: relisted"
@@ -62,11 +62,11 @@ ctl fault drop --target watch --after 1
 ctl shutdown-connections
 ctl pod-add web-7 172.16.1.17
 ctl pod-add web-8 172.16.1.18
-wait_for 10 "web-7 and web-8 after a drop" sh -c "grep -q 172.16.1.17 '$T/ipvs.conf' && grep -q 172.16.1.18 '$T/ipvs.conf'"
+wait_until 10 "web-7 and web-8 after a drop" sh -c "grep -q 172.16.1.17 '$T/ipvs.conf' && grep -q 172.16.1.18 '$T/ipvs.conf'"
 ctl fault garbage --target watch
 ctl shutdown-connections
 ctl pod-del web-7
-wait_for 10 "web-7 removed after garbage" sh -c "! grep -q 172.16.1.17 '$T/ipvs.conf'"
+wait_until 10 "web-7 removed after garbage" sh -c "! grep -q 172.16.1.17 '$T/ipvs.conf'"
 grep -q 'watch stream is not a sequence of JSON objects\|invalid watch event' "$T/controller.log" ||
     fail "garbage not reported"
 pass "dropped and garbage streams: resumed without loss"

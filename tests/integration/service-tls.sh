@@ -10,17 +10,17 @@ ctl slice-set other-a other --port 9090 --endpoint 10.244.9.9
 METRICS_PORT=$(free_port)
 start_controller --service web --virtual-server 10.1.1.2:80 --token-file "$T/token" \
     --ca-file "$T/certs/ca.crt" --metrics-address "127.0.0.1:$METRICS_PORT"
-wait_for 10 "slice endpoint rendered" has_rs 10.244.1.2 8080
+wait_until 10 "slice endpoint rendered" has_rs 10.244.1.2 8080
 rs_count_is 1 || fail "unready endpoint or another service's slice rendered"
 pass "EndpointSlice endpoints rendered with the slice's port over HTTPS"
 
 ctl slice-set web-b web --port 8080 --port-name http --endpoint 10.244.2.2 --endpoint 10.244.2.3,terminating=true
 ctl slice-set web-a web --port 8080 --port-name http --endpoint 10.244.1.2 --endpoint 10.244.1.3
-wait_for 10 "second slice and ready endpoint" rs_count_is 3
+wait_until 10 "second slice and ready endpoint" rs_count_is 3
 has_rs 10.244.2.2 8080 && has_rs 10.244.1.3 8080 || fail "wrong endpoints after update"
 has_rs 10.244.2.3 8080 && fail "terminating endpoint rendered"
 ctl slice-del web-a
-wait_for 10 "deleted slice removed" rs_count_is 1
+wait_until 10 "deleted slice removed" rs_count_is 1
 pass "slices added, updated and deleted"
 
 # Rotate the token: the server accepts only the new one from now on; the
@@ -29,7 +29,7 @@ echo "rotated-$RANDOM$RANDOM" >"$T/token.new"
 mv "$T/token.new" "$T/token"
 ctl shutdown-connections
 ctl slice-set web-c web --port 8080 --port-name http --endpoint 10.244.3.3
-wait_for 10 "update after token rotation" has_rs 10.244.3.3 8080
+wait_until 10 "update after token rotation" has_rs 10.244.3.3 8080
 pass "rotated token re-read"
 
 # A wrong token is refused with the API's status in the log, and the file stays.
