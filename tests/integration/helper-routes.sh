@@ -117,6 +117,39 @@ kill -0 "$stay" 2>/dev/null || fail "cleanup stopped exabgp; it should leave tha
 kill "$stay"
 pass "cleanup drains a running exabgp (reload with nothing announced) before removing routes"
 
+# With TCP-MD5 the drained file keeps the password (without it exabgp closes
+# the sessions instead of withdrawing) and stays 0600.  A password cleanup
+# cannot read: no drain, the routes still go, one line, exit 1.
+printf 'pw-%s\n' "$RANDOM" >"$T/pw"
+stay_md5() {
+    rm -f "$T/pod/exabgp.conf.exec" "$T/pod/exabgp.conf.at-usr1"
+    ip netns exec "$NS-pod" env -i PATH="$PATH" NODE_NETNS="/var/run/netns/$NS" \
+        SERVICE_PREFIXES=10.1.1.0/24 PEERS=10.0.0.109 EXABGP_CONF="$T/pod/exabgp.conf" \
+        EXABGP="$T/fake-exabgp" FAKE_STAY=1 MD5_PASSWORD_FILE="$T/pw" "$HELPER" >>"$T/stay.log" 2>&1 &
+    STARTED_PIDS+=("$!")
+    stay=$!
+    wait_for 10 "the helper to exec the stand-in" test -s "$T/pod/exabgp.conf.exec"
+}
+stay_md5
+helper pod SERVICE_PREFIXES=10.1.1.0/24 MD5_PASSWORD_FILE="$T/pw" -- cleanup
+expect_rc 0 "cleanup with a password"
+wait_for 5 "SIGUSR1 in the stand-in" test -s "$T/pod/exabgp.conf.at-usr1"
+grep -q 'md5-password "' "$T/pod/exabgp.conf.at-usr1" || fail "drained file lost the password"
+! grep -q 'route ' "$T/pod/exabgp.conf.at-usr1" || fail "drained file still announces"
+[ "$(stat -c %a "$T/pod/exabgp.conf")" = 600 ] || fail "drained file is not 0600"
+expect_no_routes "cleanup with a password"
+kill "$stay"
+stay_md5
+helper pod SERVICE_PREFIXES=10.1.1.0/24 MD5_PASSWORD_FILE="$T/no-such-pw" -- cleanup
+expect_rc 1 "cleanup with an unreadable password"
+expect_error "MD5_PASSWORD_FILE $T/no-such-pw: No such file or directory"
+grep -q 'msg="not draining exabgp' <<<"$ERR" || fail "cleanup did not find exabgp to skip: $ERR"
+[ ! -e "$T/pod/exabgp.conf.at-usr1" ] || fail "cleanup drained with a file missing the password"
+grep -q 'md5-password "' "$T/pod/exabgp.conf" || fail "cleanup rewrote exabgp.conf without the password"
+expect_no_routes "cleanup with an unreadable password"
+kill "$stay"
+pass "cleanup keeps the password in the drained file (0600); without it, no drain, routes removed, exit 1"
+
 # All or nothing: the second route refused, the first is taken back.
 FAILROUTE="$BUILD/tests/failroute.so"
 [ -f "$FAILROUTE" ] || fail "missing $FAILROUTE"
