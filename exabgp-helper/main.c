@@ -2,8 +2,10 @@
 /*
  * main.c - exabgp-helper: the exabgp container's entry point.
  *
- * run:     check everything, discover what is missing, write exabgp.conf,
- *          install the two routes (all or none), exec exabgp in our place.
+ * run:     check everything (no route of someone else's where ours go, no
+ *          connected subnet overlapped), discover what is missing, empty the
+ *          capability sets exabgp will inherit, install the two routes (all
+ *          or none), write exabgp.conf, exec exabgp in our place.
  * cleanup: have the running exabgp withdraw (reload with nothing to
  *          announce), let the withdrawal spread, remove our routes.
  *
@@ -11,15 +13,14 @@
  * the routes went in takes them back out.  Exit: 0 done, 1 runtime, 2 config.
  */
 #include <errno.h>
-#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "caps.h"
 #include "conf.h"
 #include "log.h"
 #include "options.h"
@@ -74,7 +75,7 @@ static void exabgp_env(void)
         {"exabgp.api.cli", "false"},          /* no named pipes to look for */
         {"exabgp.log.destination", "stdout"}, /* the container log */
         /*
-         * uid 0 without capabilities (drop_capabilities): it can re-read
+         * uid 0 without capabilities (caps_drop_for_exec): it can re-read
          * its 0600 file when cleanup has it reload, which the "exabgp"
          * user it would otherwise switch to could not.
          */
@@ -89,26 +90,6 @@ static void exabgp_env(void)
         if (!getenv(alt))
             setenv(want[i][0], want[i][1], 0);
     }
-}
-
-/*
- * exabgp needs no privilege: it connects out and reads its file.  Empty the
- * capability bounding set so the exec leaves it none of ours (NET_ADMIN and
- * SYS_ADMIN were for the routes), and allow no regaining them.  Emptying the
- * bounding set takes CAP_SETPCAP, which the container must therefore hold.
- */
-static void drop_capabilities(void)
-{
-    for (int cap = 0; cap <= 63; cap++) {
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-            log_warn("cannot empty the capability bounding set (add capability SETPCAP); "
-                     "exabgp keeps ours",
-                     "error", strerror(errno), NULL);
-            break;
-        }
-    }
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        log_warn("cannot set no_new_privs", "error", strerror(errno), NULL);
 }
 
 static char *pidfile_path(const struct helper_config *cfg)
@@ -155,7 +136,8 @@ static int write_conf(const struct plan *plan, bool announce, char *err, size_t 
     buf_init(&b, CONF_MAX);
     rc = conf_render(plan, announce, &b);
     if (rc == 0)
-        rc = atomic_write_file(plan->cfg->exabgp_conf, b.data, b.len, plan->md5 ? 0600 : 0644);
+        /* 0600 whether or not it holds a password: exabgp (uid 0) is its only reader */
+        rc = atomic_write_file(plan->cfg->exabgp_conf, b.data, b.len, 0600);
     if (rc < 0)
         snprintf(err, errlen, "cannot write EXABGP_CONF %s: %s", plan->cfg->exabgp_conf,
                  strerror(-rc));
@@ -196,14 +178,25 @@ static int do_run(struct plan *plan, struct nl_sock *node, struct nl_sock *pod)
     char *pidfile = NULL;
     int rc, removed;
 
-    rc = write_conf(plan, true, err, sizeof(err));
+    /*
+     * exabgp needs no privilege: it connects out and reads its file.  Empty
+     * what it would inherit first: if that fails nothing is installed yet.
+     * Our own effective set stays until the exec, for the routes and their
+     * rollback.  Emptying the bounding set takes CAP_SETPCAP.
+     */
+    rc = caps_drop_for_exec(err, sizeof(err));
     if (rc < 0)
-        return fail(rc, err);
+        return fail(-EPERM, err);
     rc = route_install(node, pod, plan, err, sizeof(err));
     if (rc < 0)
         return fail(rc, err);
     log_info("routes installed", "prefixes", LOG_INT(cfg->n_prefixes), "node_dev",
              plan->node_ifname, NULL);
+    rc = write_conf(plan, true, err, sizeof(err));
+    if (rc < 0) {
+        route_remove(node, pod, plan, &removed, ignored, sizeof(ignored));
+        return fail(rc, err);
+    }
 
     /* after the exec our pid is exabgp's: cleanup finds it here */
     pidfile = pidfile_path(cfg);
@@ -213,7 +206,6 @@ static int do_run(struct plan *plan, struct nl_sock *node, struct nl_sock *pod)
 
     /* the netlink sockets are close-on-exec; kept for the rollback below */
     exabgp_env();
-    drop_capabilities();
     log_info("exec exabgp", "path", plan->exabgp, "conf", cfg->exabgp_conf, NULL);
     fflush(NULL);
     execv(plan->exabgp, (char *[]){(char *)"exabgp", cfg->exabgp_conf, NULL});
@@ -227,14 +219,23 @@ static int do_run(struct plan *plan, struct nl_sock *node, struct nl_sock *pod)
     return fail(-EIO, err);
 }
 
-static int do_cleanup(struct plan *plan, struct nl_sock *node, struct nl_sock *pod)
+/*
+ * no_drain: why the running exabgp cannot be drained (the password could not
+ * be read: a file without it would close the sessions instead of
+ * withdrawing), or NULL.  Then the routes still go, and cleanup fails.
+ */
+static int do_cleanup(struct plan *plan, struct nl_sock *node, struct nl_sock *pod,
+                      const char *no_drain)
 {
     const struct helper_config *cfg = plan->cfg;
     pid_t pid = running_exabgp(cfg);
     char err[512];
     int rc, removed = 0;
 
-    if (pid && cfg->n_peers) {
+    if (pid && no_drain) {
+        log_warn("not draining exabgp: its sessions need the password", "pid", LOG_INT(pid),
+                 "error", no_drain, NULL);
+    } else if (pid && cfg->n_peers) {
         rc = write_conf(plan, false, err, sizeof(err));
         if (rc == 0 && kill(pid, SIGUSR1) == 0) {
             log_info("asked exabgp to withdraw", "pid", LOG_INT(pid), "drain_seconds",
@@ -253,7 +254,7 @@ static int do_cleanup(struct plan *plan, struct nl_sock *node, struct nl_sock *p
     log_info("routes removed", "count", LOG_INT(removed), NULL);
     if (rc < 0)
         return fail(rc, err);
-    return 0;
+    return no_drain ? fail(-EIO, no_drain) : 0;
 }
 
 int main(int argc, char **argv)
@@ -261,7 +262,7 @@ int main(int argc, char **argv)
     struct helper_config cfg;
     struct plan plan = {.cfg = &cfg};
     struct nl_sock *pod = NULL, *node = NULL;
-    char err[512];
+    char err[512], md5_err[512] = "";
     int rc;
 
     log_init("exabgp-helper", LOG_INFO);
@@ -284,8 +285,14 @@ int main(int argc, char **argv)
     rc = 0;
     if (cfg.cmd == CMD_RUN)
         rc = resolve_exabgp(cfg.exabgp, plan.exabgp, sizeof(plan.exabgp), err, sizeof(err));
-    if (rc == 0 && cfg.cmd == CMD_RUN && cfg.md5_password_file)
-        rc = helper_read_md5(cfg.md5_password_file, &plan.md5, err, sizeof(err));
+    /* cleanup needs it too: the drained file must keep the sessions' password */
+    if (rc == 0 && cfg.md5_password_file &&
+        helper_read_md5(cfg.md5_password_file, &plan.md5, md5_err, sizeof(md5_err)) < 0) {
+        if (cfg.cmd == CMD_RUN) {
+            snprintf(err, sizeof(err), "%s", md5_err);
+            rc = -EINVAL;
+        }
+    }
     if (rc == 0)
         rc = route_open_self(&pod, err, sizeof(err));
     if (rc == 0)
@@ -301,6 +308,11 @@ int main(int argc, char **argv)
         plan.router_id = cfg.router_id_set ? cfg.router_id : cfg.pod_ip;
         print_plan(&plan, true, err);
     }
+    /* run would replace or shadow what is not ours: refuse before anything is written */
+    if (rc == 0 && cfg.cmd == CMD_RUN)
+        rc = route_check_connected(node, pod, &plan, err, sizeof(err));
+    if (rc == 0 && cfg.cmd == CMD_RUN)
+        rc = route_check_foreign(node, pod, &plan, err, sizeof(err));
     if (rc < 0) {
         rc = fail(rc == -ENOENT ? -EINVAL : rc, err);
         goto out;
@@ -322,7 +334,7 @@ int main(int argc, char **argv)
     else if (cfg.cmd == CMD_RUN)
         rc = do_run(&plan, node, pod); /* returns only on failure */
     else
-        rc = do_cleanup(&plan, node, pod);
+        rc = do_cleanup(&plan, node, pod, md5_err[0] ? md5_err : NULL);
 out:
     route_close(node);
     route_close(pod);

@@ -60,7 +60,8 @@ static const struct opt_def opt_defs[] = {
      "the node's address, announced as next hop (default: the node namespace's source "
      "address towards the first peer)"},
     {"SERVICE_PREFIXES", "service-prefixes", O_PREFIXES, "CIDR[,CIDR...]",
-     "service ranges to announce and route to this pod (required)"},
+     "service ranges to announce and route to this pod (required; IPv4, /8 or longer; see "
+     "below for the ranges refused)"},
     {"PEERS", "peers", O_PEERS, "ADDR[,ADDR...]",
      "route reflectors to peer with (required by run)"},
     {"LOCAL_AS", "local-as", O_LOCAL_AS, "AS", "our AS number (default: PEER_AS, iBGP)"},
@@ -86,6 +87,8 @@ static const struct opt_def opt_defs[] = {
 
 #define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
 
+static void usage_refused(void);
+
 static void usage(void)
 {
     printf("Usage: exabgp-helper [run|cleanup] [options]\n\n"
@@ -101,10 +104,12 @@ static void usage(void)
         printf("  %s%s--%s%s%s\n      %s\n", d->env ? d->env : "", d->env ? ", " : "", d->flag,
                d->arg ? " " : "", d->arg ? d->arg : "", d->help);
     }
+    usage_refused();
     printf("\nRoutes carry route protocol %d (\"exabgp-helper\"), so cleanup touches only ours.\n"
            "Exit status: 0 cleanup or dry run done; 1 runtime failure (netlink, permission,\n"
-           "writing the file, exec); 2 bad usage or configuration (bad value, missing\n"
-           "namespace path, password file or exabgp binary).  run does not return on success.\n",
+           "writing the file, dropping capabilities, exec); 2 bad usage or configuration (bad\n"
+           "value, refused prefix, a route not ours in the way, missing namespace path,\n"
+           "password file or exabgp binary).  run does not return on success.\n",
            RTPROT_EXABGP_HELPER);
 }
 
@@ -129,6 +134,90 @@ int helper_parse_as(const char *v, uint32_t *out)
     if (uint_parse(v, 1, 0xffffffffULL, &x) < 0 || x == 23456)
         return -EINVAL;
     *out = (uint32_t)x;
+    return 0;
+}
+
+/*
+ * Address space no service prefix may touch: announcing or routing any of it
+ * breaks the node or its neighbours (IANA special-purpose registries, RFC
+ * 6890 and 8190).  A prefix is refused when it overlaps an entry, either way
+ * round.  The first match names the range, so more specific entries come
+ * first.  Documentation, benchmarking and shared (CGN) ranges are allowed:
+ * tests and some clusters use them.  The IPv6 entries name the range before
+ * the IPv4-only check refuses the family.
+ */
+static const struct refused_range {
+    const char *prefix;
+    const char *what;
+} refused_ranges[] = {
+    {"0.0.0.0/8", "\"this network\""},
+    {"127.0.0.0/8", "loopback"},
+    {"169.254.0.0/16", "link-local"},
+    {"224.0.0.0/4", "multicast"},
+    {"255.255.255.255/32", "limited broadcast"},
+    {"240.0.0.0/4", "reserved"},
+    {"::/128", "unspecified"},
+    {"::1/128", "loopback"},
+    {"::ffff:0:0/96", "IPv4-mapped"},
+    {"::/96", "IPv4-compatible (deprecated)"},
+    {"fe80::/10", "link-local"},
+    {"fec0::/10", "site-local (deprecated)"},
+    {"ff00::/8", "multicast"},
+};
+
+/* Shortest prefix accepted: a shorter one takes over too much address space. */
+static const unsigned min_prefix_len[] = {[0] = 8, [1] = 16}; /* IPv4, IPv6 */
+
+static void usage_refused(void)
+{
+    printf("\nSERVICE_PREFIXES: a prefix shorter than /%u (IPv4) is refused, and so is any\n"
+           "prefix overlapping one of these ranges:\n",
+           min_prefix_len[0]);
+    for (size_t i = 0; i < sizeof(refused_ranges) / sizeof(refused_ranges[0]); i++)
+        printf("  %-18s %s\n", refused_ranges[i].prefix, refused_ranges[i].what);
+    printf("run and --dry-run also refuse a prefix overlapping a subnet connected to the node\n"
+           "or the pod, and a route for the same prefix that is not ours in either namespace.\n");
+}
+
+/* Do a/alen and b/blen share an address (one contains the other)? */
+static bool prefixes_overlap(const struct netaddr *a, unsigned alen, const struct netaddr *b,
+                             unsigned blen)
+{
+    unsigned n = alen < blen ? alen : blen;
+
+    if (a->family != b->family)
+        return false;
+    for (unsigned bit = 0; bit < n; bit++) {
+        unsigned mask = 0x80u >> (bit % 8);
+        if ((a->u.bytes[bit / 8] & mask) != (b->u.bytes[bit / 8] & mask))
+            return false;
+    }
+    return true;
+}
+
+/* 0, or -EINVAL with err naming the refused range p overlaps. */
+static int prefix_refused(const char *show, const struct prefix *p, char *err, size_t errlen)
+{
+    unsigned min = min_prefix_len[p->addr.family == AF_INET6];
+
+    if (p->len < min) {
+        snprintf(err, errlen, "\"%s\" is shorter than /%u, the shortest %s prefix accepted", show,
+                 min, p->addr.family == AF_INET6 ? "IPv6" : "IPv4");
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < sizeof(refused_ranges) / sizeof(refused_ranges[0]); i++) {
+        struct netaddr r;
+        unsigned rlen;
+
+        /* the table is constant text; a typo in it shows in the unit tests */
+        if (prefix_parse(refused_ranges[i].prefix, &r, &rlen) < 0)
+            continue;
+        if (prefixes_overlap(&p->addr, p->len, &r, rlen)) {
+            snprintf(err, errlen, "\"%s\" overlaps %s (%s); refusing", show,
+                     refused_ranges[i].prefix, refused_ranges[i].what);
+            return -EINVAL;
+        }
+    }
     return 0;
 }
 
@@ -197,12 +286,14 @@ static int prefix_item(void *vctx, const char *s)
         snprintf(ctx->err, ctx->errlen, "\"%s\" is not a CIDR prefix like 10.1.1.0/24", show);
         return -EINVAL;
     }
-    if (p.addr.family != AF_INET) {
-        snprintf(ctx->err, ctx->errlen, "\"%s\": only IPv4 service prefixes are supported", show);
-        return -EINVAL;
-    }
     if (p.len == 0) {
         snprintf(ctx->err, ctx->errlen, "\"%s\" would announce a default route; refusing", show);
+        return -EINVAL;
+    }
+    if (prefix_refused(show, &p, ctx->err, ctx->errlen) < 0)
+        return -EINVAL;
+    if (p.addr.family != AF_INET) {
+        snprintf(ctx->err, ctx->errlen, "\"%s\": only IPv4 service prefixes are supported", show);
         return -EINVAL;
     }
     for (size_t i = 0; i < cfg->n_prefixes; i++) {

@@ -402,3 +402,181 @@ int route_remove(struct nl_sock *node, struct nl_sock *pod, const struct plan *p
     }
     return first;
 }
+
+/* Does a/alen share an address with b/blen (one contains the other)? IPv4. */
+static bool overlap4(const struct netaddr *a, unsigned alen, const struct netaddr *b, unsigned blen)
+{
+    unsigned n = alen < blen ? alen : blen;
+    uint32_t mask = n ? 0xffffffffu << (32 - n) : 0;
+
+    return ((ntohl(a->u.v4.s_addr) ^ ntohl(b->u.v4.s_addr)) & mask) == 0;
+}
+
+/* The name of ifindex in the namespace of sk, or "ifN". */
+static void ifname(struct nl_sock *sk, int ifindex, char out[IF_NAMESIZE])
+{
+    struct rtnl_link *link = NULL;
+
+    if (ifindex > 0 && rtnl_link_get_kernel(sk, ifindex, NULL, &link) == 0) {
+        snprintf(out, IF_NAMESIZE, "%s", rtnl_link_get_name(link));
+        rtnl_link_put(link);
+    } else {
+        snprintf(out, IF_NAMESIZE, "if%d", ifindex);
+    }
+}
+
+static const char *const ns_name[] = {[NODE_ROUTE] = "node", [POD_ROUTE] = "pod"};
+static const int ns_table[] = {[NODE_ROUTE] = RT_TABLE_MAIN, [POD_ROUTE] = RT_TABLE_LOCAL};
+
+/*
+ * Ours: our protocol and, in the node, one nexthop through POD_IP (another
+ * pod's route for the same prefix is not ours to replace).
+ */
+static bool is_ours(const struct plan *plan, enum which w, struct rtnl_route *r)
+{
+    struct nl_addr *gw;
+    struct netaddr a;
+
+    if (rtnl_route_get_protocol(r) != RTPROT_EXABGP_HELPER)
+        return false;
+    if (w == POD_ROUTE)
+        return true;
+    if (rtnl_route_get_nnexthops(r) != 1)
+        return false;
+    gw = rtnl_route_nh_get_gateway(rtnl_route_nexthop_n(r, 0));
+    if (!gw || nl_addr_get_family(gw) != AF_INET)
+        return false;
+    from_nl(gw, &a);
+    return !netaddr_cmp(&a, &plan->pod_ip);
+}
+
+/* "10.9.0.0/16 via 10.0.0.1 dev eth0 proto static", as `ip route` would say it. */
+static void describe_found(struct nl_sock *sk, enum which w, struct rtnl_route *r,
+                           const struct prefix *p, char *out, size_t outlen)
+{
+    char a[NETADDR_STRLEN], type[32] = "", via[64] = "", dev[IF_NAMESIZE + 8] = "", proto[48];
+    int nnh = rtnl_route_get_nnexthops(r);
+
+    if (rtnl_route_get_type(r) != RTN_UNICAST) {
+        nl_rtntype2str(rtnl_route_get_type(r), type, sizeof(type) - 1);
+        strcat(type, " ");
+    }
+    if (nnh >= 1) {
+        struct rtnl_nexthop *nh = rtnl_route_nexthop_n(r, 0);
+        struct nl_addr *gw = rtnl_route_nh_get_gateway(nh);
+        char name[IF_NAMESIZE];
+        if (gw && nl_addr_get_family(gw) == AF_INET) {
+            struct netaddr g;
+            from_nl(gw, &g);
+            snprintf(via, sizeof(via), " via %s", netaddr_format(&g, a));
+        }
+        if (rtnl_route_nh_get_ifindex(nh) > 0) {
+            ifname(sk, rtnl_route_nh_get_ifindex(nh), name);
+            snprintf(dev, sizeof(dev), " dev %s", name);
+        }
+    }
+    if (rtnl_route_get_protocol(r) == RTPROT_EXABGP_HELPER)
+        snprintf(proto, sizeof(proto), "%d (exabgp-helper, another pod's)", RTPROT_EXABGP_HELPER);
+    else
+        rtnl_route_proto2str(rtnl_route_get_protocol(r), proto, sizeof(proto));
+    snprintf(out, outlen, "%s%s/%u%s%s%s%s proto %s", type, netaddr_format(&p->addr, a), p->len,
+             via, dev, nnh > 1 ? " (multipath)" : "", w == POD_ROUTE ? " table local" : "", proto);
+}
+
+/* -EINVAL when the namespace of sk has a route not ours where one of ours would go. */
+static int check_foreign_in(struct nl_sock *sk, enum which w, const struct plan *plan, char *err,
+                            size_t errlen)
+{
+    const struct helper_config *cfg = plan->cfg;
+    struct nl_cache *cache;
+    struct nl_object *obj;
+    int rc = 0;
+
+    if (rtnl_route_alloc_cache(sk, AF_INET, 0, &cache) < 0) {
+        snprintf(err, errlen, "cannot read the %s's routes over netlink", ns_name[w]);
+        return -EIO;
+    }
+    for (obj = nl_cache_get_first(cache); obj && rc == 0; obj = nl_cache_get_next(obj)) {
+        struct rtnl_route *r = (struct rtnl_route *)obj;
+        struct nl_addr *dst = rtnl_route_get_dst(r);
+        struct netaddr d;
+
+        if ((int)rtnl_route_get_table(r) != ns_table[w] || !dst ||
+            nl_addr_get_family(dst) != AF_INET || is_ours(plan, w, r))
+            continue;
+        from_nl(dst, &d);
+        for (size_t i = 0; i < cfg->n_prefixes; i++) {
+            const struct prefix *p = &cfg->prefixes[i];
+            char found[256];
+
+            if ((unsigned)nl_addr_get_prefixlen(dst) != p->len || netaddr_cmp(&d, &p->addr))
+                continue;
+            describe_found(sk, w, r, p, found, sizeof(found));
+            snprintf(err, errlen,
+                     "%s already has a route %s that is not ours; refusing to replace it",
+                     ns_name[w], found);
+            rc = -EINVAL;
+            break;
+        }
+    }
+    nl_cache_free(cache);
+    return rc;
+}
+
+int route_check_foreign(struct nl_sock *node, struct nl_sock *pod, const struct plan *plan,
+                        char *err, size_t errlen)
+{
+    int rc = check_foreign_in(node, NODE_ROUTE, plan, err, errlen);
+    return rc < 0 ? rc : check_foreign_in(pod, POD_ROUTE, plan, err, errlen);
+}
+
+/* -EINVAL when a prefix overlaps the subnet of an IPv4 address in the namespace of sk. */
+static int check_connected_in(struct nl_sock *sk, enum which w, const struct plan *plan, char *err,
+                              size_t errlen)
+{
+    const struct helper_config *cfg = plan->cfg;
+    struct nl_cache *cache;
+    struct nl_object *obj;
+    int rc = 0;
+
+    if (rtnl_addr_alloc_cache(sk, &cache) < 0) {
+        snprintf(err, errlen, "cannot read the %s's addresses over netlink", ns_name[w]);
+        return -EIO;
+    }
+    for (obj = nl_cache_get_first(cache); obj && rc == 0; obj = nl_cache_get_next(obj)) {
+        struct rtnl_addr *ad = (struct rtnl_addr *)obj;
+        struct nl_addr *local = rtnl_addr_get_local(ad);
+        unsigned plen = (unsigned)rtnl_addr_get_prefixlen(ad);
+        struct netaddr addr, net;
+
+        if (rtnl_addr_get_family(ad) != AF_INET || !local || plen > 32)
+            continue;
+        from_nl(local, &addr);
+        net = addr;
+        net.u.v4.s_addr = htonl(ntohl(addr.u.v4.s_addr) & (plen ? 0xffffffffu << (32 - plen) : 0));
+        for (size_t i = 0; i < cfg->n_prefixes; i++) {
+            const struct prefix *p = &cfg->prefixes[i];
+            char a[NETADDR_STRLEN], n[NETADDR_STRLEN], h[NETADDR_STRLEN], dev[IF_NAMESIZE];
+
+            if (!overlap4(&p->addr, p->len, &net, plen))
+                continue;
+            ifname(sk, rtnl_addr_get_ifindex(ad), dev);
+            snprintf(err, errlen,
+                     "service prefix %s/%u overlaps %s/%u, the subnet of %s on %s in the %s "
+                     "namespace; refusing",
+                     netaddr_format(&p->addr, a), p->len, netaddr_format(&net, n), plen,
+                     netaddr_format(&addr, h), dev, ns_name[w]);
+            rc = -EINVAL;
+            break;
+        }
+    }
+    nl_cache_free(cache);
+    return rc;
+}
+
+int route_check_connected(struct nl_sock *node, struct nl_sock *pod, const struct plan *plan,
+                          char *err, size_t errlen)
+{
+    int rc = check_connected_in(node, NODE_ROUTE, plan, err, errlen);
+    return rc < 0 ? rc : check_connected_in(pod, POD_ROUTE, plan, err, errlen);
+}

@@ -48,6 +48,24 @@ int route_discover_pod(struct nl_sock *pod, struct plan *plan, char *err, size_t
 int route_discover_node(struct nl_sock *node, struct plan *plan, char *err, size_t errlen);
 
 /*
+ * Refuse (-EINVAL, err naming the route) when either namespace already holds
+ * a route for one of plan's prefixes, in the table ours would go in (main
+ * in the node, local in the pod), that is not ours: our protocol and, in the
+ * node, POD_IP as the only gateway.  run would replace it; cleanup would
+ * then leave the namespace without it.  -EIO when the routes cannot be read.
+ */
+int route_check_foreign(struct nl_sock *node, struct nl_sock *pod, const struct plan *plan,
+                        char *err, size_t errlen);
+
+/*
+ * Refuse (-EINVAL, err naming the prefix, the subnet and the device) a prefix
+ * that overlaps the subnet of any IPv4 address in the node or the pod: its
+ * route would take that subnet's traffic (docker0's: the node's pods).
+ */
+int route_check_connected(struct nl_sock *node, struct nl_sock *pod, const struct plan *plan,
+                          char *err, size_t errlen);
+
+/*
  * Install every route of plan, or none: on failure every route of ours for
  * these prefixes is removed, including any a previous run left.
  */

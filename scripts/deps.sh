@@ -7,7 +7,7 @@ PKGS=(
     build-essential cmake ninja-build pkg-config clang clang-format
     libcurl4-openssl-dev libjansson-dev libnl-3-dev libnl-route-3-dev
     libcmocka-dev libmicrohttpd-dev
-    keepalived python3 python3-kubernetes openssl curl iproute2 procps util-linux
+    keepalived python3 python3-kubernetes openssl curl iproute2 procps util-linux libcap2-bin
     exabgp gobgpd frr bird2 nginx-light
 )
 missing=()

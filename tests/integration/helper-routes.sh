@@ -6,73 +6,8 @@
 # exabgp, all-or-nothing on a failed route, and every bad input.
 . "$(dirname "$0")/lib.sh"
 
-# The node: docker0 with the pod subnet, eth0 on the LAN towards the peer.
-ip -n "$NS" link add docker0 type bridge
-ip -n "$NS" addr add 172.16.1.1/24 dev docker0
-ip -n "$NS" link set docker0 up
-ip -n "$NS" link add eth0 type veth peer name eth0p
-ip -n "$NS" addr add 10.0.0.105/24 dev eth0
-ip -n "$NS" link set eth0 up
-ip -n "$NS" link set eth0p up
-
-# add_pod NAME IP [nodefault]: a pod namespace on docker0.
-add_pod() {
-    add_ns "$1"
-    ip -n "$NS" link add "v$1" type veth peer name eth0 netns "$NS-$1"
-    ip -n "$NS" link set "v$1" master docker0 up
-    ip -n "$NS-$1" addr add "$2/24" dev eth0
-    ip -n "$NS-$1" link set eth0 up
-    [ "${3:-}" = nodefault ] || ip -n "$NS-$1" route add default via 172.16.1.1
-    mkdir -p "$T/$1"
-}
-add_pod pod 172.16.1.2
-add_pod pod2 172.16.1.3
-add_pod lonely 172.16.1.4 nodefault
-
-# A stand-in for exabgp: records how it was started, then exits (or stays
-# up and records SIGUSR1 when FAKE_STAY is set).
-cat >"$T/fake-exabgp" <<'EOF'
-#!/bin/bash
-{ echo "pid=$$"; echo "args=$*"; grep CapEff /proc/self/status; env | grep '^exabgp\.' | sort; } >"$1.exec"
-if [ -n "${FAKE_STAY:-}" ]; then
-    trap 'cp "$1" "$1.at-usr1"' USR1
-    while :; do sleep 0.05; done
-fi
-EOF
-chmod +x "$T/fake-exabgp"
-
-# helper POD [VAR=value...] [-- ARGS...]: run the helper in POD's namespace,
-# through the command in WRAP if any; sets OUT (stdout), ERR (stderr), RC.
-WRAP=()
-helper() {
-    local pod=$1; shift
-    local envs=() args=()
-    while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
-    [ "${1:-}" = -- ] && shift
-    args=("$@")
-    RC=0
-    OUT=$(ip netns exec "$NS-$pod" "${WRAP[@]}" env -i PATH="$PATH" NODE_NETNS="/var/run/netns/$NS" \
-        SERVICE_PREFIXES=10.1.1.0/24,10.1.2.0/24 PEERS=10.0.0.109 \
-        EXABGP_CONF="$T/$pod/exabgp.conf" EXABGP="$T/fake-exabgp" DRAIN_SECONDS=0 \
-        "${envs[@]}" "$HELPER" "${args[@]}" 2>"$T/err") || RC=$?
-    ERR=$(cat "$T/err")
-}
-expect_rc() { [ "$RC" = "$1" ] || fail "$2: exit $RC, want $1; stderr: $ERR"; }
-# expect_error TEXT: exactly one error line, and it says TEXT.
-expect_error() {
-    local lines
-    lines=$(grep -c '^exabgp-helper: ' <<<"$ERR" || true)
-    [ "$lines" = 1 ] || fail "want one error line, got $lines: $ERR"
-    grep -qF -- "$1" <<<"$ERR" || fail "error does not say '$1': $ERR"
-}
-node_routes() { ip -n "$NS" route show proto 201; }
-pod_routes() { ip -n "$NS-$1" route show table local proto 201; }
-expect_no_routes() {
-    local n p
-    n=$(node_routes)
-    p=$(pod_routes pod)
-    [ -z "$n$p" ] || fail "$1: routes left behind: node [$n] pod [$p]"
-}
+# shellcheck source=helper-lib.bash
+. "$(dirname "$0")/helper-lib.bash"
 
 # --dry-run discovers, prints, touches nothing.
 helper pod -- --dry-run
@@ -181,6 +116,39 @@ expect_no_routes "cleanup with exabgp running"
 kill -0 "$stay" 2>/dev/null || fail "cleanup stopped exabgp; it should leave that to the kubelet"
 kill "$stay"
 pass "cleanup drains a running exabgp (reload with nothing announced) before removing routes"
+
+# With TCP-MD5 the drained file keeps the password (without it exabgp closes
+# the sessions instead of withdrawing) and stays 0600.  A password cleanup
+# cannot read: no drain, the routes still go, one line, exit 1.
+printf 'pw-%s\n' "$RANDOM" >"$T/pw"
+stay_md5() {
+    rm -f "$T/pod/exabgp.conf.exec" "$T/pod/exabgp.conf.at-usr1"
+    ip netns exec "$NS-pod" env -i PATH="$PATH" NODE_NETNS="/var/run/netns/$NS" \
+        SERVICE_PREFIXES=10.1.1.0/24 PEERS=10.0.0.109 EXABGP_CONF="$T/pod/exabgp.conf" \
+        EXABGP="$T/fake-exabgp" FAKE_STAY=1 MD5_PASSWORD_FILE="$T/pw" "$HELPER" >>"$T/stay.log" 2>&1 &
+    STARTED_PIDS+=("$!")
+    stay=$!
+    wait_for 10 "the helper to exec the stand-in" test -s "$T/pod/exabgp.conf.exec"
+}
+stay_md5
+helper pod SERVICE_PREFIXES=10.1.1.0/24 MD5_PASSWORD_FILE="$T/pw" -- cleanup
+expect_rc 0 "cleanup with a password"
+wait_for 5 "SIGUSR1 in the stand-in" test -s "$T/pod/exabgp.conf.at-usr1"
+grep -q 'md5-password "' "$T/pod/exabgp.conf.at-usr1" || fail "drained file lost the password"
+! grep -q 'route ' "$T/pod/exabgp.conf.at-usr1" || fail "drained file still announces"
+[ "$(stat -c %a "$T/pod/exabgp.conf")" = 600 ] || fail "drained file is not 0600"
+expect_no_routes "cleanup with a password"
+kill "$stay"
+stay_md5
+helper pod SERVICE_PREFIXES=10.1.1.0/24 MD5_PASSWORD_FILE="$T/no-such-pw" -- cleanup
+expect_rc 1 "cleanup with an unreadable password"
+expect_error "MD5_PASSWORD_FILE $T/no-such-pw: No such file or directory"
+grep -q 'msg="not draining exabgp' <<<"$ERR" || fail "cleanup did not find exabgp to skip: $ERR"
+[ ! -e "$T/pod/exabgp.conf.at-usr1" ] || fail "cleanup drained with a file missing the password"
+grep -q 'md5-password "' "$T/pod/exabgp.conf" || fail "cleanup rewrote exabgp.conf without the password"
+expect_no_routes "cleanup with an unreadable password"
+kill "$stay"
+pass "cleanup keeps the password in the drained file (0600); without it, no drain, routes removed, exit 1"
 
 # All or nothing: the second route refused, the first is taken back.
 FAILROUTE="$BUILD/tests/failroute.so"

@@ -168,6 +168,50 @@ static const struct bad bads[] = {
      "SERVICE_PREFIXES: \"2001:db8::/64\": only IPv4 service prefixes are supported"},
     {"SERVICE_PREFIXES", "web.example.com/24", NULL, NULL,
      "SERVICE_PREFIXES: \"web.example.com/24\" is not a CIDR prefix like 10.1.1.0/24"},
+    /* too short, or overlapping space no service may take (one case per table entry) */
+    {"SERVICE_PREFIXES", "0.0.0.0/1", NULL, NULL,
+     "SERVICE_PREFIXES: \"0.0.0.0/1\" is shorter than /8, the shortest IPv4 prefix accepted"},
+    {"SERVICE_PREFIXES", "10.0.0.0/7", NULL, NULL,
+     "SERVICE_PREFIXES: \"10.0.0.0/7\" is shorter than /8, the shortest IPv4 prefix accepted"},
+    {"SERVICE_PREFIXES", "10.1.1.0/24,0.0.0.0/8", NULL, NULL,
+     "SERVICE_PREFIXES: \"0.0.0.0/8\" overlaps 0.0.0.0/8 (\"this network\"); refusing"},
+    {"SERVICE_PREFIXES", "127.0.0.0/8", NULL, NULL,
+     "SERVICE_PREFIXES: \"127.0.0.0/8\" overlaps 127.0.0.0/8 (loopback); refusing"},
+    {"SERVICE_PREFIXES", "127.1.2.3/32", NULL, NULL,
+     "SERVICE_PREFIXES: \"127.1.2.3/32\" overlaps 127.0.0.0/8 (loopback); refusing"},
+    {"SERVICE_PREFIXES", "169.254.169.254/32", NULL, NULL,
+     "SERVICE_PREFIXES: \"169.254.169.254/32\" overlaps 169.254.0.0/16 (link-local); refusing"},
+    {"SERVICE_PREFIXES", "169.0.0.0/8", NULL, NULL,
+     "SERVICE_PREFIXES: \"169.0.0.0/8\" overlaps 169.254.0.0/16 (link-local); refusing"},
+    {"SERVICE_PREFIXES", "224.0.0.0/4", NULL, NULL,
+     "SERVICE_PREFIXES: \"224.0.0.0/4\" is shorter than /8, the shortest IPv4 prefix accepted"},
+    {"SERVICE_PREFIXES", "239.1.0.0/16", NULL, NULL,
+     "SERVICE_PREFIXES: \"239.1.0.0/16\" overlaps 224.0.0.0/4 (multicast); refusing"},
+    {"SERVICE_PREFIXES", "255.255.255.255/32", NULL, NULL,
+     "SERVICE_PREFIXES: \"255.255.255.255/32\" overlaps 255.255.255.255/32 (limited broadcast); "
+     "refusing"},
+    {"SERVICE_PREFIXES", "255.0.0.0/8", NULL, NULL,
+     "SERVICE_PREFIXES: \"255.0.0.0/8\" overlaps 255.255.255.255/32 (limited broadcast); "
+     "refusing"},
+    {"SERVICE_PREFIXES", "240.0.0.0/8", NULL, NULL,
+     "SERVICE_PREFIXES: \"240.0.0.0/8\" overlaps 240.0.0.0/4 (reserved); refusing"},
+    {"SERVICE_PREFIXES", "::/128", NULL, NULL,
+     "SERVICE_PREFIXES: \"::/128\" overlaps ::/128 (unspecified); refusing"},
+    {"SERVICE_PREFIXES", "::1/128", NULL, NULL,
+     "SERVICE_PREFIXES: \"::1/128\" overlaps ::1/128 (loopback); refusing"},
+    {"SERVICE_PREFIXES", "::ffff:10.1.1.0/120", NULL, NULL,
+     "SERVICE_PREFIXES: \"::ffff:10.1.1.0/120\" overlaps ::ffff:0:0/96 (IPv4-mapped); refusing"},
+    {"SERVICE_PREFIXES", "::a01:100/120", NULL, NULL,
+     "SERVICE_PREFIXES: \"::a01:100/120\" overlaps ::/96 (IPv4-compatible (deprecated)); "
+     "refusing"},
+    {"SERVICE_PREFIXES", "fe80::/64", NULL, NULL,
+     "SERVICE_PREFIXES: \"fe80::/64\" overlaps fe80::/10 (link-local); refusing"},
+    {"SERVICE_PREFIXES", "fec0::/16", NULL, NULL,
+     "SERVICE_PREFIXES: \"fec0::/16\" overlaps fec0::/10 (site-local (deprecated)); refusing"},
+    {"SERVICE_PREFIXES", "ff02::/16", NULL, NULL,
+     "SERVICE_PREFIXES: \"ff02::/16\" overlaps ff00::/8 (multicast); refusing"},
+    {"SERVICE_PREFIXES", "2000::/15", NULL, NULL,
+     "SERVICE_PREFIXES: \"2000::/15\" is shorter than /16, the shortest IPv6 prefix accepted"},
     {NULL, NULL, "--service-prefixes", "10.1.1.1/24",
      "--service-prefixes: \"10.1.1.1/24\" has host bits set (did you mean 10.1.1.0/24?)"},
     {"PEERS", "10.0.0.256", NULL, NULL, "PEERS: \"10.0.0.256\" is not a unicast IPv4 address"},
@@ -233,6 +277,27 @@ static void bad_values(void **state)
     }
 }
 
+/* Prefixes next to the refused ranges, and at the minimum length, stay accepted. */
+static void prefixes_near_refused_ranges(void **state)
+{
+    static const char *const ok[] = {
+        "1.0.0.0/8",     "126.255.255.0/24", "128.0.0.0/16",   "169.253.0.0/16", "169.255.0.0/16",
+        "223.0.0.0/8",   "10.0.0.0/8",       "100.64.0.0/10",  "192.0.2.0/24",   "198.18.0.0/15",
+        "172.16.0.0/12", "192.168.0.0/16",   "203.0.113.7/32",
+    };
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        struct helper_config cfg;
+
+        clear_env(NULL);
+        setenv("SERVICE_PREFIXES", ok[i], 1);
+        setenv("PEERS", "10.0.0.109", 1);
+        if (parse(&cfg, "--dry-run", NULL) != OPT_OK)
+            fail_msg("%s refused: %s", ok[i], err);
+        helper_options_free(&cfg);
+    }
+}
+
 static void required(void **state)
 {
     struct helper_config cfg;
@@ -295,6 +360,7 @@ int main(void)
         cmocka_unit_test_setup(empty_variables_are_unset, clear_env),
         cmocka_unit_test_setup(cleanup_needs_no_peers, clear_env),
         cmocka_unit_test_setup(bad_values, clear_env),
+        cmocka_unit_test_setup(prefixes_near_refused_ranges, clear_env),
         cmocka_unit_test_setup(required, clear_env),
         cmocka_unit_test_setup(limits, clear_env),
         cmocka_unit_test_setup(md5_file, clear_env),
