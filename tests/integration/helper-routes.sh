@@ -55,7 +55,7 @@ import socket, sys
 c = socket.create_connection((sys.argv[1], 8080), timeout=2); print(c.recv(100).decode().strip())
 ' "$1" 2>/dev/null
 }
-wait_for 10 "the pod's listener" ask 10.1.1.77
+wait_until 10 "the pod's listener" ask 10.1.1.77
 [ "$(ask 10.1.1.77)" = "pod saw 10.1.1.77" ] || fail "10.1.1.77 not answered by the pod"
 [ "$(ask 10.1.2.200)" = "pod saw 10.1.2.200" ] || fail "10.1.2.200 not answered by the pod"
 pass "the node's connections to the service range are accepted by the pod"
@@ -102,13 +102,13 @@ ip netns exec "$NS-pod" env -i PATH="$PATH" NODE_NETNS="/var/run/netns/$NS" \
     EXABGP="$T/fake-exabgp" FAKE_STAY=1 "$HELPER" >>"$T/stay.log" 2>&1 &
 STARTED_PIDS+=("$!")
 stay=$!
-wait_for 10 "the helper to exec the stand-in" test -s "$T/pod/exabgp.conf.exec"
+wait_until 10 "the helper to exec the stand-in" test -s "$T/pod/exabgp.conf.exec"
 [ "$(node_routes | wc -l)" = 2 ] || fail "routes not installed under a running exabgp"
 start=$SECONDS
 helper pod DRAIN_SECONDS=1 -- cleanup
 expect_rc 0 "cleanup with exabgp running"
 [ $((SECONDS - start)) -ge 1 ] || fail "cleanup did not wait DRAIN_SECONDS"
-wait_for 5 "SIGUSR1 in the stand-in" test -s "$T/pod/exabgp.conf.at-usr1"
+wait_until 5 "SIGUSR1 in the stand-in" test -s "$T/pod/exabgp.conf.at-usr1"
 grep -q 'neighbor 10.0.0.109' "$T/pod/exabgp.conf.at-usr1" || fail "drained file lost the peer"
 ! grep -q 'route ' "$T/pod/exabgp.conf.at-usr1" || fail "drained file still announces"
 grep -q 'asked exabgp to withdraw' <<<"$ERR" || fail "cleanup did not log the drain: $ERR"
@@ -128,12 +128,12 @@ stay_md5() {
         EXABGP="$T/fake-exabgp" FAKE_STAY=1 MD5_PASSWORD_FILE="$T/pw" "$HELPER" >>"$T/stay.log" 2>&1 &
     STARTED_PIDS+=("$!")
     stay=$!
-    wait_for 10 "the helper to exec the stand-in" test -s "$T/pod/exabgp.conf.exec"
+    wait_until 10 "the helper to exec the stand-in" test -s "$T/pod/exabgp.conf.exec"
 }
 stay_md5
 helper pod SERVICE_PREFIXES=10.1.1.0/24 MD5_PASSWORD_FILE="$T/pw" -- cleanup
 expect_rc 0 "cleanup with a password"
-wait_for 5 "SIGUSR1 in the stand-in" test -s "$T/pod/exabgp.conf.at-usr1"
+wait_until 5 "SIGUSR1 in the stand-in" test -s "$T/pod/exabgp.conf.at-usr1"
 grep -q 'md5-password "' "$T/pod/exabgp.conf.at-usr1" || fail "drained file lost the password"
 ! grep -q 'route ' "$T/pod/exabgp.conf.at-usr1" || fail "drained file still announces"
 [ "$(stat -c %a "$T/pod/exabgp.conf")" = 600 ] || fail "drained file is not 0600"

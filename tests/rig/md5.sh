@@ -6,16 +6,6 @@
 # prefix through the running exabgp with the session staying Established.
 . "$(dirname "$0")/lib.sh"
 
-# wait_until SECONDS WHAT COMMAND...: re-run COMMAND until it succeeds.
-wait_until() {
-    local secs=$1 what=$2 deadline
-    shift 2
-    deadline=$((SECONDS + secs))
-    until "$@"; do
-        [ "$SECONDS" -lt "$deadline" ] || fail "timed out after ${secs}s waiting for: $what"
-        sleep 0.1
-    done
-}
 # rr_tcpext NAME: the route reflector kernel's TcpExt counter NAME.
 rr_tcpext() {
     ip netns exec "$RIG-rr" cat /proc/net/netstat |
