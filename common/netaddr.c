@@ -137,3 +137,17 @@ int prefix_parse(const char *s, struct netaddr *addr, unsigned *plen)
     }
     return 0;
 }
+
+bool prefix_overlaps(const struct netaddr *a, unsigned alen, const struct netaddr *b, unsigned blen)
+{
+    unsigned n = alen < blen ? alen : blen;
+
+    if (a->family != b->family)
+        return false;
+    for (unsigned bit = 0; bit < n; bit++) {
+        unsigned mask = 0x80u >> (bit % 8);
+        if ((a->u.bytes[bit / 8] & mask) != (b->u.bytes[bit / 8] & mask))
+            return false;
+    }
+    return true;
+}

@@ -47,5 +47,8 @@ int hostport_parse(const char *s, struct netaddr *addr, uint16_t *port);
  * bits set; addr and plen are filled so the caller can name the network).
  */
 int prefix_parse(const char *s, struct netaddr *addr, unsigned *plen);
+/* Do a/alen and b/blen share an address (one contains the other)?  False across families. */
+bool prefix_overlaps(const struct netaddr *a, unsigned alen, const struct netaddr *b,
+                     unsigned blen);
 
 #endif

@@ -179,22 +179,6 @@ static void usage_refused(void)
            "or the pod, and a route for the same prefix that is not ours in either namespace.\n");
 }
 
-/* Do a/alen and b/blen share an address (one contains the other)? */
-static bool prefixes_overlap(const struct netaddr *a, unsigned alen, const struct netaddr *b,
-                             unsigned blen)
-{
-    unsigned n = alen < blen ? alen : blen;
-
-    if (a->family != b->family)
-        return false;
-    for (unsigned bit = 0; bit < n; bit++) {
-        unsigned mask = 0x80u >> (bit % 8);
-        if ((a->u.bytes[bit / 8] & mask) != (b->u.bytes[bit / 8] & mask))
-            return false;
-    }
-    return true;
-}
-
 /* 0, or -EINVAL with err naming the refused range p overlaps. */
 static int prefix_refused(const char *show, const struct prefix *p, char *err, size_t errlen)
 {
@@ -212,7 +196,7 @@ static int prefix_refused(const char *show, const struct prefix *p, char *err, s
         /* the table is constant text; a typo in it shows in the unit tests */
         if (prefix_parse(refused_ranges[i].prefix, &r, &rlen) < 0)
             continue;
-        if (prefixes_overlap(&p->addr, p->len, &r, rlen)) {
+        if (prefix_overlaps(&p->addr, p->len, &r, rlen)) {
             snprintf(err, errlen, "\"%s\" overlaps %s (%s); refusing", show,
                      refused_ranges[i].prefix, refused_ranges[i].what);
             return -EINVAL;

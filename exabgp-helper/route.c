@@ -403,15 +403,6 @@ int route_remove(struct nl_sock *node, struct nl_sock *pod, const struct plan *p
     return first;
 }
 
-/* Does a/alen share an address with b/blen (one contains the other)? IPv4. */
-static bool overlap4(const struct netaddr *a, unsigned alen, const struct netaddr *b, unsigned blen)
-{
-    unsigned n = alen < blen ? alen : blen;
-    uint32_t mask = n ? 0xffffffffu << (32 - n) : 0;
-
-    return ((ntohl(a->u.v4.s_addr) ^ ntohl(b->u.v4.s_addr)) & mask) == 0;
-}
-
 /* The name of ifindex in the namespace of sk, or "ifN". */
 static void ifname(struct nl_sock *sk, int ifindex, char out[IF_NAMESIZE])
 {
@@ -558,7 +549,7 @@ static int check_connected_in(struct nl_sock *sk, enum which w, const struct pla
             const struct prefix *p = &cfg->prefixes[i];
             char a[NETADDR_STRLEN], n[NETADDR_STRLEN], h[NETADDR_STRLEN], dev[IF_NAMESIZE];
 
-            if (!overlap4(&p->addr, p->len, &net, plen))
+            if (!prefix_overlaps(&p->addr, p->len, &net, plen))
                 continue;
             ifname(sk, rtnl_addr_get_ifindex(ad), dev);
             snprintf(err, errlen,

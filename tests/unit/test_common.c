@@ -84,6 +84,32 @@ static void addresses(void **state)
     assert_int_equal(prefix_parse("fd00::/8", &a, &plen), 0);
 }
 
+/* Prefix overlap, either way round, as a table. */
+static void overlaps(void **state)
+{
+    static const struct {
+        const char *a, *b;
+        bool want;
+    } cases[] = {
+        {"10.1.1.0/24", "10.1.1.0/24", true},  {"10.1.1.0/24", "10.0.0.0/8", true},
+        {"10.0.0.0/8", "10.1.1.128/25", true}, {"10.1.1.0/24", "10.1.2.0/24", false},
+        {"0.0.0.0/0", "192.0.2.1/32", true},   {"10.1.1.0/25", "10.1.1.128/25", false},
+        {"fd00::/8", "fd12::/16", true},       {"fd00::/8", "fe80::/10", false},
+        {"10.0.0.0/8", "::/0", false}, /* families never overlap */
+    };
+    struct netaddr a, b;
+    unsigned alen, blen;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(prefix_parse(cases[i].a, &a, &alen), 0);
+        assert_int_equal(prefix_parse(cases[i].b, &b, &blen), 0);
+        if (prefix_overlaps(&a, alen, &b, blen) != cases[i].want ||
+            prefix_overlaps(&b, blen, &a, alen) != cases[i].want)
+            fail_msg("%s ~ %s: want %d", cases[i].a, cases[i].b, cases[i].want);
+    }
+}
+
 static void log_values(void **state)
 {
     char out[128];
@@ -137,7 +163,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(capped_buffer), cmocka_unit_test(atomic_files),
         cmocka_unit_test(addresses),     cmocka_unit_test(log_values),
-        cmocka_unit_test(store_basics),
+        cmocka_unit_test(store_basics),  cmocka_unit_test(overlaps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
