@@ -23,6 +23,9 @@
 
 #define SA_DIR_DEFAULT "/var/run/secrets/kubernetes.io/serviceaccount"
 
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
 enum opt_id {
     O_APISERVER = 256,
     O_TOKEN_FILE,
@@ -81,7 +84,8 @@ static const struct opt_def opt_defs[] = {
     {"serviceaccount-dir", O_SA_DIR, "DIR", "service account files (default " SA_DIR_DEFAULT ")"},
     {"namespace", O_NAMESPACE, "NS",
      "namespace to watch (default: the service account's, else default)"},
-    {"selector", O_SELECTOR, "LABELS", "watch Pods matching this label selector"},
+    {"selector", O_SELECTOR, "LABELS",
+     "watch Pods matching this label selector (at most " STR(OPT_SELECTOR_MAX) " bytes)"},
     {"service", O_SERVICE, "NAME", "watch this Service's EndpointSlices"},
     {"port-name", O_PORT_NAME, "NAME", "EndpointSlice port to use when a slice has several"},
     {"virtual-server", O_VS, "ADDR:PORT|fwmark:N",
@@ -310,6 +314,10 @@ int selector_validate(const char *sel, char *err, size_t errlen)
         snprintf(err, errlen, "empty label selector");
         return -EINVAL;
     }
+    if (strnlen(sel, OPT_SELECTOR_MAX + 1) > OPT_SELECTOR_MAX) {
+        snprintf(err, errlen, "label selector longer than %d bytes", OPT_SELECTOR_MAX);
+        return -EINVAL;
+    }
     for (;;) {
         bool neg = false;
         size_t n;
@@ -334,8 +342,10 @@ int selector_validate(const char *sel, char *err, size_t errlen)
         } else if (!strncmp(p, "in ", 3) || !strncmp(p, "in(", 3) || !strncmp(p, "notin ", 6) ||
                    !strncmp(p, "notin(", 6)) {
             p = skip_spaces(p + (p[0] == 'i' ? 2 : 5));
-            if (*p++ != '(')
+            /* step over a character only once it is known: never past the NUL */
+            if (*p != '(')
                 goto bad;
+            p++;
             for (;;) {
                 p = skip_spaces(p);
                 n = word_len(p);
@@ -346,8 +356,9 @@ int selector_validate(const char *sel, char *err, size_t errlen)
                     p++;
                     continue;
                 }
-                if (*p++ != ')')
+                if (*p != ')')
                     goto bad;
+                p++;
                 break;
             }
             p = skip_spaces(p);
