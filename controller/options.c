@@ -596,7 +596,9 @@ static int in_cluster(struct ctl_config *cfg, const char *sa_dir, char *err, siz
         if (read_small_file(path, 256, &ns, NULL) == 0) {
             ns[strcspn(ns, " \t\r\n")] = '\0';
             if (!dns_label_ok(ns)) {
-                snprintf(err, errlen, "%s: not a namespace name", path);
+                char show[161];
+                snprintf(err, errlen, "%s: not a namespace name",
+                         log_excerpt(path, show, sizeof(show)));
                 free(ns);
                 return -EINVAL;
             }
@@ -612,6 +614,7 @@ static int in_cluster(struct ctl_config *cfg, const char *sa_dir, char *err, siz
 
 static int check(struct ctl_config *cfg, char *err, size_t errlen)
 {
+    char show[81]; /* user text in a message: one line, bounded */
     size_t n;
 
 #define FAIL(...)                                                                                  \
@@ -628,12 +631,14 @@ static int check(struct ctl_config *cfg, char *err, size_t errlen)
     if (cfg->n_vs == 0)
         FAIL("no --virtual-server given");
     if (strncmp(cfg->apiserver, "http://", 7) && strncmp(cfg->apiserver, "https://", 8))
-        FAIL("--apiserver: \"%.80s\" is not an http:// or https:// URL", cfg->apiserver);
+        FAIL("--apiserver: \"%s\" is not an http:// or https:// URL",
+             log_excerpt(cfg->apiserver, show, sizeof(show)));
     n = strlen(cfg->apiserver);
     while (n > 0 && cfg->apiserver[n - 1] == '/')
         cfg->apiserver[--n] = '\0';
     if (strpbrk(cfg->apiserver, " \t\r\n?#"))
-        FAIL("--apiserver: \"%.80s\" must be a plain base URL", cfg->apiserver);
+        FAIL("--apiserver: \"%s\" must be a plain base URL",
+             log_excerpt(cfg->apiserver, show, sizeof(show)));
     if (cfg->keepalived_pidfile && cfg->keepalived_cmd)
         FAIL("give only one of --keepalived-pidfile and --keepalived-cmd");
     if (cfg->hc != HC_NONE && strcmp(cfg->protocol, "TCP") != 0)
@@ -665,7 +670,7 @@ enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, cha
 {
     struct option longopts[N_OPTS + 1];
     const char *sa_dir = SA_DIR_DEFAULT;
-    char env[64], source[96];
+    char env[64], source[96], show[81];
     size_t env_vs;
     int c;
 
@@ -704,7 +709,12 @@ enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, cha
     }
     env_vs = cfg->n_vs;
 
-    optind = 1;
+    /*
+     * 0, not 1: glibc then forgets where it was inside an earlier argv (a
+     * "-hX" cluster stops with a pointer into it), which matters to every
+     * caller that parses more than once: the tests and the fuzzer.
+     */
+    optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
         const struct opt_def *d = NULL;
@@ -715,7 +725,7 @@ enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, cha
         if (c == '?' || c == ':') {
             const char *arg = argv[optind - 1];
             snprintf(err, errlen, c == ':' ? "%s needs a value" : "unknown option %s; see --help",
-                     arg);
+                     log_excerpt(arg, show, sizeof(show)));
             goto bad;
         }
         for (size_t i = 0; i < N_OPTS; i++) {
@@ -745,7 +755,8 @@ enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, cha
             goto bad;
     }
     if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument \"%.80s\"; see --help", argv[optind]);
+        snprintf(err, errlen, "unexpected argument \"%s\"; see --help",
+                 log_excerpt(argv[optind], show, sizeof(show)));
         goto bad;
     }
 

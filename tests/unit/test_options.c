@@ -273,6 +273,16 @@ static void conflicts(void **state)
     assert_non_null(strstr(err, "given twice"));
     assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--bogus", NULL), OPT_ERROR);
     assert_non_null(strstr(err, "unknown option --bogus"));
+    /* user text in a message stays on its one line (found by fuzz_options) */
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--bo\ngus", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "unknown option --bo?gus"));
+    assert_int_equal(parse(&cfg, "--apiserver", "http://x/\nX-Evil: 1", "--virtual-server",
+                           "10.1.1.1:80", "--selector", "a=b", NULL),
+                     OPT_ERROR);
+    assert_non_null(strstr(err, "must be a plain base URL"));
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "x\ny", NULL), OPT_ERROR);
+    assert_null(strchr(err, '\n'));
     assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "extra", NULL), OPT_ERROR);
     assert_non_null(strstr(err, "unexpected argument"));
     assert_int_equal(parse(&cfg, BASE, "--selector", NULL), OPT_ERROR);
