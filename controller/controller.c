@@ -354,6 +354,25 @@ static int cloexec_sockets(void)
     return rc;
 }
 
+void controller_wiring(const struct ctl_config *cfg, struct watcher_config *wc,
+                       struct render_config *rc, char *selector, size_t sellen)
+{
+    memset(wc, 0, sizeof(*wc));
+    if (cfg->mode == SELECT_PODS) {
+        wc->res = &k8s_pods;
+        wc->selector = cfg->selector;
+    } else {
+        snprintf(selector, sellen, "kubernetes.io/service-name=%s", cfg->service);
+        wc->res = &k8s_endpointslices;
+        wc->selector = selector;
+        wc->decode.port_name = cfg->port_name;
+        wc->decode.port_fixed = cfg->target_port != 0;
+    }
+    wc->decode.vips = cfg->vips;
+    wc->decode.n_vips = cfg->n_vips;
+    options_render_config(cfg, rc);
+}
+
 static int setup(struct controller *c, const struct ctl_config *cfg)
 {
     struct watcher_config wc;
@@ -364,7 +383,6 @@ static int setup(struct controller *c, const struct ctl_config *cfg)
     memset(c, 0, sizeof(*c));
     c->cfg = cfg;
     c->sigfd = -1;
-    options_render_config(cfg, &c->rc);
     reloader_init(&c->reloader, cfg->keepalived_pidfile, cfg->keepalived_cmd);
 
     sigemptyset(&mask);
@@ -403,17 +421,7 @@ static int setup(struct controller *c, const struct ctl_config *cfg)
         log_warn("cannot make every socket close-on-exec; keepalived's child closes them", "error",
                  strerror(-rc), NULL);
 
-    memset(&wc, 0, sizeof(wc));
-    if (cfg->mode == SELECT_PODS) {
-        wc.res = &k8s_pods;
-        wc.selector = cfg->selector;
-    } else {
-        snprintf(c->selector, sizeof(c->selector), "kubernetes.io/service-name=%s", cfg->service);
-        wc.res = &k8s_endpointslices;
-        wc.selector = c->selector;
-        wc.decode.port_name = cfg->port_name;
-        wc.decode.port_fixed = cfg->target_port != 0;
-    }
+    controller_wiring(cfg, &wc, &c->rc, c->selector, sizeof(c->selector));
     wc.api = &c->api;
     wc.namespace = cfg->namespace;
     wc.page_size = cfg->list_page_size;

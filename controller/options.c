@@ -644,8 +644,11 @@ static int check(struct ctl_config *cfg, char *err, size_t errlen)
     if (cfg->hc != HC_NONE && strcmp(cfg->protocol, "TCP") != 0)
         FAIL("--health-check %s needs --protocol TCP; use --health-check none",
              cfg->hc == HC_TCP ? "tcp" : "http");
+    cfg->n_vips = 0;
     for (size_t i = 0; i < cfg->n_vs; i++) {
         const struct vserver *vs = &cfg->vs[i];
+        if (!vs->fwmark)
+            cfg->vips[cfg->n_vips++] = vs->addr; /* no backend may have it */
         for (size_t j = 0; j < i; j++) {
             if (vs->fwmark == cfg->vs[j].fwmark && vs->mark == cfg->vs[j].mark &&
                 vs->port == cfg->vs[j].port && netaddr_cmp(&vs->addr, &cfg->vs[j].addr) == 0)

@@ -42,6 +42,8 @@ struct ctl_config {
     /* what to render */
     struct vserver vs[OPT_MAX_VS];
     size_t n_vs;
+    struct netaddr vips[OPT_MAX_VS]; /* derived: the non-fwmark virtual servers' addresses */
+    size_t n_vips;
     uint16_t target_port;
     char *sched;
     char *method;
