@@ -57,7 +57,7 @@ while True:
             poller.register(s.fileno(), select.POLLIN)
     report(f"open={len(socks)} closed={closed} last_close_s={last_close:.1f}")
     if mode == "hold":
-        time.sleep(0.05)  # an attacker, not a busy loop on a shared machine
+        time.sleep(0.2)  # an attacker, not a busy loop on a shared machine
 EOF
 
 field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" "$1" 2>/dev/null; }
