@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "api.h"
 #include "atomicfile.h"
@@ -48,6 +49,18 @@ static int auth_header(const struct api *api, struct curl_slist **headers, char 
     return *headers ? 0 : -1;
 }
 
+/*
+ * curl 7.88 creates its sockets without SOCK_CLOEXEC, so the API watch
+ * connection would be inherited by the keepalived we spawn; create them
+ * close-on-exec from the start, with no window before a later fcntl.
+ */
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)arg;
+    (void)purpose;
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 int api_prepare(const struct api *api, struct api_request *req, const char *path_query,
                 long timeout_s, long idle_s, char *err, size_t errlen)
 {
@@ -73,6 +86,7 @@ int api_prepare(const struct api *api, struct api_request *req, const char *path
     curl_easy_setopt(req->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(req->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(req->easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(req->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(req->easy, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(req->easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(req->easy, CURLOPT_TCP_KEEPIDLE, 30L);

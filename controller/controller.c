@@ -13,13 +13,16 @@
  * epoll descriptor together, so one thread does everything and signal
  * handlers do nothing at all.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -323,16 +326,63 @@ static long next_timeout(struct controller *c)
     return t;
 }
 
+/*
+ * curl_multi_init (curl 7.88) makes its wake-up socketpair without
+ * SOCK_CLOEXEC and has no hook to change that, so mark every socket we hold
+ * close-on-exec once it exists: none is meant for keepalived.  Other
+ * descriptors we open carry O_CLOEXEC already; what we inherited is closed
+ * in the child before exec (reloader.c).
+ */
+static int cloexec_sockets(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int rc = 0;
+
+    if (!d)
+        return -errno;
+    while ((e = readdir(d))) {
+        struct stat st;
+        int fd = atoi(e->d_name), flags;
+        if (fd <= 2 || fd == dirfd(d) || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+            continue;
+        flags = fcntl(fd, F_GETFD);
+        if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+            rc = -errno;
+    }
+    closedir(d);
+    return rc;
+}
+
+void controller_wiring(const struct ctl_config *cfg, struct watcher_config *wc,
+                       struct render_config *rc, char *selector, size_t sellen)
+{
+    memset(wc, 0, sizeof(*wc));
+    if (cfg->mode == SELECT_PODS) {
+        wc->res = &k8s_pods;
+        wc->selector = cfg->selector;
+    } else {
+        snprintf(selector, sellen, "kubernetes.io/service-name=%s", cfg->service);
+        wc->res = &k8s_endpointslices;
+        wc->selector = selector;
+        wc->decode.port_name = cfg->port_name;
+        wc->decode.port_fixed = cfg->target_port != 0;
+    }
+    wc->decode.vips = cfg->vips;
+    wc->decode.n_vips = cfg->n_vips;
+    options_render_config(cfg, rc);
+}
+
 static int setup(struct controller *c, const struct ctl_config *cfg)
 {
     struct watcher_config wc;
     sigset_t mask;
     char err[256];
+    int rc;
 
     memset(c, 0, sizeof(*c));
     c->cfg = cfg;
     c->sigfd = -1;
-    options_render_config(cfg, &c->rc);
     reloader_init(&c->reloader, cfg->keepalived_pidfile, cfg->keepalived_cmd);
 
     sigemptyset(&mask);
@@ -366,18 +416,12 @@ static int setup(struct controller *c, const struct ctl_config *cfg)
         log_error("curl_multi_init failed", NULL);
         return -1;
     }
+    rc = cloexec_sockets();
+    if (rc < 0)
+        log_warn("cannot make every socket close-on-exec; keepalived's child closes them", "error",
+                 strerror(-rc), NULL);
 
-    memset(&wc, 0, sizeof(wc));
-    if (cfg->mode == SELECT_PODS) {
-        wc.res = &k8s_pods;
-        wc.selector = cfg->selector;
-    } else {
-        snprintf(c->selector, sizeof(c->selector), "kubernetes.io/service-name=%s", cfg->service);
-        wc.res = &k8s_endpointslices;
-        wc.selector = c->selector;
-        wc.decode.port_name = cfg->port_name;
-        wc.decode.port_fixed = cfg->target_port != 0;
-    }
+    controller_wiring(cfg, &wc, &c->rc, c->selector, sizeof(c->selector));
     wc.api = &c->api;
     wc.namespace = cfg->namespace;
     wc.page_size = cfg->list_page_size;

@@ -115,11 +115,58 @@ static int add_endpoint(struct k8s_obj *out, size_t *cap, const struct netaddr *
     return 0;
 }
 
-/* Parse one address field; warns and returns -EINVAL if it is not an IP. */
+/* Ranges no backend address may fall in, and what to call them. */
+static const struct {
+    int family;
+    uint8_t net[16];
+    unsigned len;
+    const char *what;
+} unusable[] = {
+    {AF_INET, {0}, 8, "an unspecified (0.0.0.0/8) address"},
+    {AF_INET, {127}, 8, "a loopback address"},
+    {AF_INET, {169, 254}, 16, "a link-local address"},
+    {AF_INET, {224}, 4, "a multicast address"},
+    {AF_INET, {255, 255, 255, 255}, 32, "the broadcast address"},
+    {AF_INET6, {0}, 128, "the unspecified address"},
+    {AF_INET6, {[15] = 1}, 128, "a loopback address"},
+    {AF_INET6, {0xfe, 0x80}, 10, "a link-local address"},
+    {AF_INET6, {0xff}, 8, "a multicast address"},
+    {AF_INET6, {[10] = 0xff, [11] = 0xff}, 96, "an IPv4-mapped address"},
+};
+
+static bool in_net(const struct netaddr *a, const uint8_t *net, unsigned len)
+{
+    for (unsigned bit = 0; bit < len; bit++) {
+        uint8_t m = (uint8_t)(0x80 >> (bit % 8));
+        if ((a->u.bytes[bit / 8] & m) != (net[bit / 8] & m))
+            return false;
+    }
+    return true;
+}
+
+/* Why a can be no real server, or NULL if it can. */
+static const char *unusable_why(const struct decode_ctx *dc, const struct netaddr *a)
+{
+    for (size_t i = 0; i < sizeof(unusable) / sizeof(unusable[0]); i++) {
+        if (unusable[i].family == a->family && in_net(a, unusable[i].net, unusable[i].len))
+            return unusable[i].what;
+    }
+    for (size_t i = 0; i < dc->n_vips; i++) {
+        if (netaddr_cmp(&dc->vips[i], a) == 0)
+            return "a virtual server address";
+    }
+    return NULL;
+}
+
+/*
+ * Parse one address field; warns and returns -EINVAL if it is not an IP,
+ * or not one a real server can have.
+ */
 static int take_ip(const struct decode_ctx *dc, const char *name, const char *field,
                    const json_t *v, struct netaddr *a)
 {
     char reason[96];
+    const char *why;
 
     if (!json_is_string(v)) {
         snprintf(reason, sizeof(reason), "%s is not a string", field);
@@ -128,6 +175,12 @@ static int take_ip(const struct decode_ctx *dc, const char *name, const char *fi
     }
     if (netaddr_parse(json_string_value(v), a) < 0) {
         snprintf(reason, sizeof(reason), "%s is not an IP address", field);
+        warn(dc, name, reason, json_string_value(v));
+        return -EINVAL;
+    }
+    why = unusable_why(dc, a);
+    if (why) {
+        snprintf(reason, sizeof(reason), "%s is %s; skipped", field, why);
         warn(dc, name, reason, json_string_value(v));
         return -EINVAL;
     }

@@ -9,6 +9,10 @@
  *     it contributes, validating every address and port;
  *   - whatever is skipped is reported through decode_ctx.warn, naming the
  *     object, so the caller can log it.  Nothing here logs or exits.
+ * An address no real server can have (loopback, multicast, unspecified,
+ * broadcast, link-local, IPv4-mapped, or a virtual server's own) is
+ * skipped like an invalid one: keepalived would forward to the node
+ * itself or nowhere.
  */
 #ifndef IPVSCTL_K8S_OBJECT_H
 #define IPVSCTL_K8S_OBJECT_H
@@ -42,6 +46,9 @@ struct decode_ctx {
     int port_fixed;        /* slices: --target-port given, ports do not matter */
     decode_warn_fn warn;   /* may be NULL */
     void *warn_arg;
+    /* addresses a backend may not have: the virtual servers'; borrowed */
+    const struct netaddr *vips;
+    size_t n_vips;
 };
 
 /*

@@ -1,6 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * metrics.c - Prometheus exposition and the libmicrohttpd server.
+ *
+ * The port is reachable by every pod, and the kubelet's liveness probe
+ * uses it too, so no single client address may starve the others:
+ *   - each address holds at most METRICS_PER_IP connections; libmicrohttpd
+ *     accepts and at once closes any beyond that, so they neither count
+ *     towards the global limit nor wait in the listen backlog;
+ *   - a connection idle for METRICS_IDLE_S seconds is closed (a probe or a
+ *     scrape sends its request at once; Prometheus reconnects after);
+ *   - the global limit (METRICS_MAX_CONNECTIONS, less if the descriptor
+ *     limit is low) is well above what one address can take.  At the
+ *     global limit libmicrohttpd stops accepting and new connections wait
+ *     in the kernel's listen backlog (its default, SOMAXCONN) until an
+ *     idle one times out;
+ *   - each connection's memory pool is small: requests here are one line
+ *     and a few headers, and the responses are copied out of it.
+ * The daemon has no threads: the controller's loop polls its epoll
+ * descriptor and calls MHD_run, at least every second, which is also when
+ * idle connections are timed out.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8,12 +26,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "metrics.h"
 #include "netaddr.h"
 #include "version.h"
 
 struct metrics metrics;
+
+#define METRICS_PER_IP          8
+#define METRICS_IDLE_S          3
+#define METRICS_MAX_CONNECTIONS 512
+#define METRICS_FD_RESERVE      64 /* for the API connection, files, signalfd, keepalived */
+#define METRICS_POOL_BYTES      (16 * 1024)
 
 struct metrics_server {
     struct MHD_Daemon *daemon;
@@ -130,6 +155,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n", 10);
 }
 
+/* The global connection limit that leaves the rest of the process its descriptors. */
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    rlim_t n;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return METRICS_MAX_CONNECTIONS;
+    n = rl.rlim_cur > 2 * METRICS_FD_RESERVE ? rl.rlim_cur - METRICS_FD_RESERVE : rl.rlim_cur / 2;
+    return n < METRICS_MAX_CONNECTIONS ? (unsigned)n : METRICS_MAX_CONNECTIONS;
+}
+
 struct metrics_server *metrics_server_start(const char *address, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
@@ -158,10 +195,12 @@ struct metrics_server *metrics_server_start(const char *address, char *err, size
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    s->daemon =
-        MHD_start_daemon(MHD_USE_EPOLL | (a.family == AF_INET6 ? MHD_USE_IPv6 : 0), port, NULL,
-                         NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
-                         64U, MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL | (a.family == AF_INET6 ? MHD_USE_IPv6 : 0), port, NULL, NULL, handle, NULL,
+        MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)METRICS_IDLE_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_POOL_BYTES,
+        MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "--metrics-address: cannot listen on %s: %s", address,
                  strerror(errno ? errno : EADDRINUSE));

@@ -23,6 +23,9 @@
 
 #define SA_DIR_DEFAULT "/var/run/secrets/kubernetes.io/serviceaccount"
 
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
 enum opt_id {
     O_APISERVER = 256,
     O_TOKEN_FILE,
@@ -81,7 +84,8 @@ static const struct opt_def opt_defs[] = {
     {"serviceaccount-dir", O_SA_DIR, "DIR", "service account files (default " SA_DIR_DEFAULT ")"},
     {"namespace", O_NAMESPACE, "NS",
      "namespace to watch (default: the service account's, else default)"},
-    {"selector", O_SELECTOR, "LABELS", "watch Pods matching this label selector"},
+    {"selector", O_SELECTOR, "LABELS",
+     "watch Pods matching this label selector (at most " STR(OPT_SELECTOR_MAX) " bytes)"},
     {"service", O_SERVICE, "NAME", "watch this Service's EndpointSlices"},
     {"port-name", O_PORT_NAME, "NAME", "EndpointSlice port to use when a slice has several"},
     {"virtual-server", O_VS, "ADDR:PORT|fwmark:N",
@@ -310,6 +314,10 @@ int selector_validate(const char *sel, char *err, size_t errlen)
         snprintf(err, errlen, "empty label selector");
         return -EINVAL;
     }
+    if (strnlen(sel, OPT_SELECTOR_MAX + 1) > OPT_SELECTOR_MAX) {
+        snprintf(err, errlen, "label selector longer than %d bytes", OPT_SELECTOR_MAX);
+        return -EINVAL;
+    }
     for (;;) {
         bool neg = false;
         size_t n;
@@ -334,8 +342,10 @@ int selector_validate(const char *sel, char *err, size_t errlen)
         } else if (!strncmp(p, "in ", 3) || !strncmp(p, "in(", 3) || !strncmp(p, "notin ", 6) ||
                    !strncmp(p, "notin(", 6)) {
             p = skip_spaces(p + (p[0] == 'i' ? 2 : 5));
-            if (*p++ != '(')
+            /* step over a character only once it is known: never past the NUL */
+            if (*p != '(')
                 goto bad;
+            p++;
             for (;;) {
                 p = skip_spaces(p);
                 n = word_len(p);
@@ -346,8 +356,9 @@ int selector_validate(const char *sel, char *err, size_t errlen)
                     p++;
                     continue;
                 }
-                if (*p++ != ')')
+                if (*p != ')')
                     goto bad;
+                p++;
                 break;
             }
             p = skip_spaces(p);
@@ -585,7 +596,9 @@ static int in_cluster(struct ctl_config *cfg, const char *sa_dir, char *err, siz
         if (read_small_file(path, 256, &ns, NULL) == 0) {
             ns[strcspn(ns, " \t\r\n")] = '\0';
             if (!dns_label_ok(ns)) {
-                snprintf(err, errlen, "%s: not a namespace name", path);
+                char show[161];
+                snprintf(err, errlen, "%s: not a namespace name",
+                         log_excerpt(path, show, sizeof(show)));
                 free(ns);
                 return -EINVAL;
             }
@@ -601,6 +614,7 @@ static int in_cluster(struct ctl_config *cfg, const char *sa_dir, char *err, siz
 
 static int check(struct ctl_config *cfg, char *err, size_t errlen)
 {
+    char show[81]; /* user text in a message: one line, bounded */
     size_t n;
 
 #define FAIL(...)                                                                                  \
@@ -617,19 +631,24 @@ static int check(struct ctl_config *cfg, char *err, size_t errlen)
     if (cfg->n_vs == 0)
         FAIL("no --virtual-server given");
     if (strncmp(cfg->apiserver, "http://", 7) && strncmp(cfg->apiserver, "https://", 8))
-        FAIL("--apiserver: \"%.80s\" is not an http:// or https:// URL", cfg->apiserver);
+        FAIL("--apiserver: \"%s\" is not an http:// or https:// URL",
+             log_excerpt(cfg->apiserver, show, sizeof(show)));
     n = strlen(cfg->apiserver);
     while (n > 0 && cfg->apiserver[n - 1] == '/')
         cfg->apiserver[--n] = '\0';
     if (strpbrk(cfg->apiserver, " \t\r\n?#"))
-        FAIL("--apiserver: \"%.80s\" must be a plain base URL", cfg->apiserver);
+        FAIL("--apiserver: \"%s\" must be a plain base URL",
+             log_excerpt(cfg->apiserver, show, sizeof(show)));
     if (cfg->keepalived_pidfile && cfg->keepalived_cmd)
         FAIL("give only one of --keepalived-pidfile and --keepalived-cmd");
     if (cfg->hc != HC_NONE && strcmp(cfg->protocol, "TCP") != 0)
         FAIL("--health-check %s needs --protocol TCP; use --health-check none",
              cfg->hc == HC_TCP ? "tcp" : "http");
+    cfg->n_vips = 0;
     for (size_t i = 0; i < cfg->n_vs; i++) {
         const struct vserver *vs = &cfg->vs[i];
+        if (!vs->fwmark)
+            cfg->vips[cfg->n_vips++] = vs->addr; /* no backend may have it */
         for (size_t j = 0; j < i; j++) {
             if (vs->fwmark == cfg->vs[j].fwmark && vs->mark == cfg->vs[j].mark &&
                 vs->port == cfg->vs[j].port && netaddr_cmp(&vs->addr, &cfg->vs[j].addr) == 0)
@@ -654,7 +673,7 @@ enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, cha
 {
     struct option longopts[N_OPTS + 1];
     const char *sa_dir = SA_DIR_DEFAULT;
-    char env[64], source[96];
+    char env[64], source[96], show[81];
     size_t env_vs;
     int c;
 
@@ -693,7 +712,12 @@ enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, cha
     }
     env_vs = cfg->n_vs;
 
-    optind = 1;
+    /*
+     * 0, not 1: glibc then forgets where it was inside an earlier argv (a
+     * "-hX" cluster stops with a pointer into it), which matters to every
+     * caller that parses more than once: the tests and the fuzzer.
+     */
+    optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
         const struct opt_def *d = NULL;
@@ -704,7 +728,7 @@ enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, cha
         if (c == '?' || c == ':') {
             const char *arg = argv[optind - 1];
             snprintf(err, errlen, c == ':' ? "%s needs a value" : "unknown option %s; see --help",
-                     arg);
+                     log_excerpt(arg, show, sizeof(show)));
             goto bad;
         }
         for (size_t i = 0; i < N_OPTS; i++) {
@@ -734,7 +758,8 @@ enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, cha
             goto bad;
     }
     if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument \"%.80s\"; see --help", argv[optind]);
+        snprintf(err, errlen, "unexpected argument \"%s\"; see --help",
+                 log_excerpt(argv[optind], show, sizeof(show)));
         goto bad;
     }
 

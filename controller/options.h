@@ -16,6 +16,13 @@
 
 #define OPT_MAX_VS 64
 
+/*
+ * Longest --selector.  Percent-escaped (at most 3 bytes a byte) it must fit,
+ * with the rest of a watch or list path, in the watcher's 4096-byte path
+ * buffer; a longer one would fail every request instead of the start-up.
+ */
+#define OPT_SELECTOR_MAX 1024
+
 enum select_mode { SELECT_PODS, SELECT_SERVICE };
 
 struct ctl_config {
@@ -35,6 +42,8 @@ struct ctl_config {
     /* what to render */
     struct vserver vs[OPT_MAX_VS];
     size_t n_vs;
+    struct netaddr vips[OPT_MAX_VS]; /* derived: the non-fwmark virtual servers' addresses */
+    size_t n_vips;
     uint16_t target_port;
     char *sched;
     char *method;

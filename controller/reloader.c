@@ -8,10 +8,12 @@
  * reload within STARTUP_GRACE_MS of a start waits until the grace is over.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +57,27 @@ static int read_pid(const char *path, pid_t *pid, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * In the child, between fork and exec: close every descriptor above
+ * stderr.  Ours are all close-on-exec already; this also catches what we
+ * inherited from the runtime and whatever a library made without the flag
+ * (curl's resolver makes a socketpair per lookup).  Only async-signal-safe
+ * calls: the parent may have threads (curl's resolver) holding locks.
+ */
+static void close_inherited(void)
+{
+    struct rlimit rl;
+    unsigned max = 65536;
+
+    if (close_range(3, ~0U, 0) == 0)
+        return;
+    /* kernels before 5.9: close them one by one, up to the descriptor limit */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < max)
+        max = (unsigned)rl.rlim_cur;
+    for (unsigned fd = 3; fd < max; fd++)
+        close((int)fd);
+}
+
 static int spawn(struct reloader *r, uint64_t now_ms, char *err, size_t errlen)
 {
     sigset_t none;
@@ -77,6 +100,7 @@ static int spawn(struct reloader *r, uint64_t now_ms, char *err, size_t errlen)
     if (pid == 0) {
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
+        close_inherited();
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }

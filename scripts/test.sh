@@ -3,7 +3,7 @@
 # dependencies, the clang-format check, a -Werror build with all tests
 # (unit, golden, integration, the real python3-kubernetes client against
 # the fake API server), all of them again with the controller built with
-# ASan+UBSan, a bounded libFuzzer run, the manifests checked offline, both
+# ASan+UBSan, bounded libFuzzer runs, the manifests checked offline, both
 # images built and the load balancer pod run from its manifest by podman,
 # and the testbed's quick run in a VM with real IPVS.
 set -euo pipefail
@@ -29,8 +29,8 @@ ctest --test-dir build/asan --output-on-failure -j "$JOBS"
 
 echo "== fuzzing (bounded)"
 CC=clang cmake -S . -B build/fuzz -G Ninja -DLB_WERROR=ON -DLB_SANITIZE=ON -DLB_FUZZ=ON \
-    -DLB_FUZZ_SECONDS="${LB_FUZZ_SECONDS:-60}" >/dev/null
-ninja -C build/fuzz fuzz_stream
+    -DLB_FUZZ_SECONDS="${LB_FUZZ_SECONDS:-75}" >/dev/null
+ninja -C build/fuzz fuzz_stream fuzz_options
 ctest --test-dir build/fuzz --output-on-failure -L fuzz
 
 echo "== manifests: offline against the Kubernetes schemas, unknown fields refused"

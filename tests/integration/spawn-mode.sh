@@ -15,8 +15,8 @@ wait_for 10 "first file" has_rs 172.16.1.11 80
 wait_for 10 "keepalived started by the controller" test -s "$T/keepalived.pid"
 kpid=$(cat "$T/keepalived.pid")
 # keepalived's log goes to the controller's stderr in this mode
-wait_for 10 "keepalived running" grep -q "Starting Keepalived" "$T/controller.log"
-grep -q "Opening file '$T/ipvs.conf'" "$T/controller.log" || fail "keepalived did not read ipvs.conf"
+# wait on the line asserted: keepalived logs it some time after it starts
+wait_for 10 "keepalived reading ipvs.conf" grep -q "Opening file '$T/ipvs.conf'" "$T/controller.log"
 pass "keepalived started after the first file, with it"
 
 sleep 1.2 # past the start-up grace

@@ -177,6 +177,15 @@ static void bad_values(void **state)
         {"--selector", "app=we b", "--selector: invalid label selector"},
         {"--selector", "app=web&x=1", "--selector: invalid label selector"},
         {"--selector", "", "--selector: empty"},
+        /* these ended in the middle of a set: the parser stepped past the NUL */
+        {"--selector", "app in (a", "--selector: invalid label selector"},
+        {"--selector", "app in ", "--selector: invalid label selector"},
+        {"--selector", "app notin (a,", "--selector: invalid label selector"},
+        {"--selector", "app in (", "--selector: invalid label selector"},
+        {"--selector", "app notin", "--selector: invalid label selector"},
+        {"--selector", "app in (a)x", "--selector: invalid label selector"},
+        {"--selector", "!", "--selector: invalid label selector"},
+        {"--selector", "app!", "--selector: invalid label selector"},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -191,6 +200,34 @@ static void bad_values(void **state)
                      cases[i].says);
         assert_null(strchr(err, '\n'));
     }
+}
+
+/* A valid selector "k0000=v,k0001=v,..." of at most n bytes and more than n - 8. */
+static char *long_selector(size_t n)
+{
+    char *s = calloc(1, n + 1);
+    size_t len = 0;
+
+    for (unsigned i = 0; len + 8 <= n; i++)
+        len += (size_t)sprintf(s + len, "%sk%04u=v", i ? "," : "", i % 10000);
+    return s;
+}
+
+/* Past OPT_SELECTOR_MAX the start-up fails with one line, not every request after it. */
+static void selector_cap(void **state)
+{
+    struct ctl_config cfg;
+    char *at_cap = long_selector(OPT_SELECTOR_MAX), *over = long_selector(OPT_SELECTOR_MAX + 40);
+
+    assert_true(strlen(at_cap) > OPT_SELECTOR_MAX - 8 && strlen(at_cap) <= OPT_SELECTOR_MAX);
+    assert_true(strlen(over) > OPT_SELECTOR_MAX);
+    if (selector_validate(at_cap, err, sizeof(err)) != 0)
+        fail_msg("a selector of %zu bytes was rejected: %s", strlen(at_cap), err);
+    assert_int_equal(parse(&cfg, BASE, "--selector", over, NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "--selector: label selector longer than 1024 bytes"));
+    assert_null(strchr(err, '\n'));
+    free(at_cap);
+    free(over);
 }
 
 static void good_selectors(void **state)
@@ -236,6 +273,16 @@ static void conflicts(void **state)
     assert_non_null(strstr(err, "given twice"));
     assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--bogus", NULL), OPT_ERROR);
     assert_non_null(strstr(err, "unknown option --bogus"));
+    /* user text in a message stays on its one line (found by fuzz_options) */
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--bo\ngus", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "unknown option --bo?gus"));
+    assert_int_equal(parse(&cfg, "--apiserver", "http://x/\nX-Evil: 1", "--virtual-server",
+                           "10.1.1.1:80", "--selector", "a=b", NULL),
+                     OPT_ERROR);
+    assert_non_null(strstr(err, "must be a plain base URL"));
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "x\ny", NULL), OPT_ERROR);
+    assert_null(strchr(err, '\n'));
     assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "extra", NULL), OPT_ERROR);
     assert_non_null(strstr(err, "unexpected argument"));
     assert_int_equal(parse(&cfg, BASE, "--selector", NULL), OPT_ERROR);
@@ -252,7 +299,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults),       cmocka_unit_test(environment),
         cmocka_unit_test(in_cluster),     cmocka_unit_test(bad_values),
-        cmocka_unit_test(good_selectors), cmocka_unit_test(conflicts),
+        cmocka_unit_test(good_selectors), cmocka_unit_test(selector_cap),
+        cmocka_unit_test(conflicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

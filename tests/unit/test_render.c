@@ -7,7 +7,8 @@
  *   expected.conf   the ipvs.conf the controller must write
  *   warnings        optional: the skipped fields, one "name: reason" per line
  *
- * The case goes through the same option parser, decoders, store and
+ * The case goes through the same option parser, wiring (controller_wiring:
+ * resource, decoder settings, render settings), decoders, store and
  * renderer as the daemon.  Set UPDATE_GOLDEN=1 to rewrite expected files.
  */
 #include <dirent.h>
@@ -21,6 +22,7 @@
 #include <cmocka.h>
 
 #include "atomicfile.h"
+#include "controller.h"
 #include "options.h"
 #include "render.h"
 #include "store.h"
@@ -55,7 +57,10 @@ static void run_case(void **state)
     char *argv[64] = {"ipvs-controller", "--apiserver", "http://127.0.0.1:1"};
     int argc = 3;
     struct ctl_config cfg;
+    struct watcher_config wc;
     struct render_config rc;
+    struct decode_ctx dc;
+    char selector[320];
     struct k8s_list list;
     struct store *st = store_new();
     struct endpoint *eps;
@@ -69,23 +74,20 @@ static void run_case(void **state)
         argv[argc++] = line;
     if (options_parse(argc, argv, &cfg, err, sizeof(err)) != OPT_OK)
         fail_msg("%s: args: %s", dir, err);
-    options_render_config(&cfg, &rc);
+    controller_wiring(&cfg, &wc, &rc, selector, sizeof(selector));
 
     buf_init(&warns, 1 << 20);
-    struct decode_ctx dc = {
-        .kind = cfg.mode == SELECT_PODS ? "pod" : "endpointslice",
-        .port_name = cfg.port_name,
-        .port_fixed = cfg.target_port != 0,
-        .warn = collect_warning,
-        .warn_arg = &warns,
-    };
+    /* the daemon's decoder settings; only where warnings go is the test's */
+    dc = wc.decode;
+    dc.kind = wc.res->kind;
+    dc.warn = collect_warning;
+    dc.warn_arg = &warns;
     if (k8s_list_parse(objects, strlen(objects), &list, err, sizeof(err)) < 0)
         fail_msg("%s: objects.json: %s", dir, err);
     json_array_foreach(list.items, i, item)
     {
         struct k8s_obj o;
-        int r = cfg.mode == SELECT_PODS ? k8s_decode_pod(item, &dc, &o, err, sizeof(err))
-                                        : k8s_decode_slice(item, &dc, &o, err, sizeof(err));
+        int r = wc.res->decode(item, &dc, &o, err, sizeof(err));
         if (r < 0) {
             buf_printf(&warns, "%s: %s\n", k8s_obj_name(item), err);
             k8s_obj_clear(&o);
