@@ -482,7 +482,7 @@ enum opt_result helper_options_parse(int argc, char **argv, struct helper_config
 {
     struct option longopts[N_OPTS + 1];
     bool local_as_set = false;
-    char name[64];
+    char name[64], show[48];
     int c;
 
     defaults(cfg);
@@ -502,13 +502,15 @@ enum opt_result helper_options_parse(int argc, char **argv, struct helper_config
         local_as_set |= opt_defs[i].id == O_LOCAL_AS;
     }
 
-    optind = 1;
+    /* 0, not 1: glibc then forgets the state of an earlier parse (tests, fuzzer) */
+    optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         if (c == '?' || c == ':') {
             const char *bad = argv[optind - 1];
             snprintf(err, errlen, "%s option %s (see --help)",
-                     c == '?' ? "unknown" : "missing value for", bad);
+                     c == '?' ? "unknown" : "missing value for",
+                     log_excerpt(bad, show, sizeof(show)));
             return OPT_ERROR;
         }
         if (c == O_HELP) {
@@ -528,7 +530,6 @@ enum opt_result helper_options_parse(int argc, char **argv, struct helper_config
         local_as_set |= c == O_LOCAL_AS;
     }
     if (optind < argc) {
-        char show[48];
         if (!strcmp(argv[optind], "run")) {
             cfg->cmd = CMD_RUN;
         } else if (!strcmp(argv[optind], "cleanup")) {

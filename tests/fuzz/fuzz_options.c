@@ -144,7 +144,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct helper_config hcfg;
 
         getopt_reset();
-        if (helper_options_parse(argc, argv, &hcfg, err, sizeof(err)) == HELPER_OPT_OK) {
+        enum helper_opt_result r = helper_options_parse(argc, argv, &hcfg, err, sizeof(err));
+        if (r == HELPER_OPT_ERROR)
+            check_one_line(err);
+        if (r == HELPER_OPT_OK) {
             if (hcfg.n_prefixes == 0)
                 __builtin_trap();
             for (size_t i = 0; i < hcfg.n_prefixes; i++) {
