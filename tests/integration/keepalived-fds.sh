@@ -15,11 +15,11 @@ start_controller --selector app=web --virtual-server 10.1.1.1:80 \
     --metrics-address "127.0.0.1:$METRICS_PORT" \
     --keepalived-cmd "sh -c 'trap \"\" HUP; echo \$\$ >$T/standin.pid; exec sleep 600'" \
     7>"$T/inherited"
-wait_for 10 "first file" has_rs 172.16.1.11 80
-wait_for 10 "the stand-in started" test -s "$T/standin.pid"
+wait_until 10 "first file" has_rs 172.16.1.11 80
+wait_until 10 "the stand-in started" test -s "$T/standin.pid"
 child=$(cat "$T/standin.pid")
-wait_for 10 "the stand-in exec'd" sh -c "[ \"\$(cat /proc/$child/comm)\" = sleep ]"
-wait_for 10 "the controller's watch connection" sh -c \
+wait_until 10 "the stand-in exec'd" sh -c "[ \"\$(cat /proc/$child/comm)\" = sleep ]"
+wait_until 10 "the controller's watch connection" sh -c \
     "ip netns exec $NS ss -Htnp state established '( dport = :$API_PORT )' | grep -q 'pid=$PID_controller,'"
 
 # The controller's own descriptors: sockets, epoll, signalfd.

@@ -59,9 +59,6 @@ add_ns() {
     ip -n "$NS-$1" link set lo up
 }
 
-# wait_for: the old name of wait_until (tests/lib/assert.sh).
-wait_for() { wait_until "$@"; }
-
 # bg NAME COMMAND...: start COMMAND in the namespace, log to $T/NAME.log.
 bg() {
     local name=$1; shift

@@ -67,13 +67,13 @@ ctl pod-add web-1 172.16.1.11
 METRICS_PORT=$(free_port)
 start_controller --selector app=web --virtual-server 10.1.1.1:80 \
     --metrics-address "127.0.0.1:$METRICS_PORT"
-wait_for 10 "first file" has_rs 172.16.1.11 80
+wait_until 10 "first file" has_rs 172.16.1.11 80
 healthz() { in_ns curl -s --max-time 1 -o /dev/null -w '%{http_code} %{time_total}' \
     "http://127.0.0.1:$METRICS_PORT/healthz"; }
-wait_for 10 "/healthz answers" sh -c "[ \"\$(ip netns exec $NS curl -s --max-time 1 http://127.0.0.1:$METRICS_PORT/healthz)\" = ok ]"
+wait_until 10 "/healthz answers" sh -c "[ \"\$(ip netns exec $NS curl -s --max-time 1 http://127.0.0.1:$METRICS_PORT/healthz)\" = ok ]"
 
 bg flood "$PY" "$T/flood.py" hold "$FLOOD" "$METRICS_PORT" "$T/flood.state"
-wait_for 10 "$FLOOD connections opened" sh -c "[ \"\$(sed -n 's/^open=\([0-9]*\).*/\1/p' '$T/flood.state' 2>/dev/null)\" = $FLOOD ]"
+wait_until 10 "$FLOOD connections opened" sh -c "[ \"\$(sed -n 's/^open=\([0-9]*\).*/\1/p' '$T/flood.state' 2>/dev/null)\" = $FLOOD ]"
 # The tries span more than the idle timeout, so they also meet the reopened connections.
 worst=0
 for i in $(seq 12); do
@@ -93,7 +93,7 @@ wait "$PID_flood" 2>/dev/null || true
 
 # Connections left idle are closed after the idle timeout, not held forever.
 bg idle "$PY" "$T/flood.py" once "$FLOOD" "$METRICS_PORT" "$T/idle.state"
-wait_for $((IDLE_S + 7)) "the controller closing all $FLOOD idle connections" \
+wait_until $((IDLE_S + 7)) "the controller closing all $FLOOD idle connections" \
     sh -c "[ \"\$(sed -n 's/.*closed=\([0-9]*\).*/\1/p' '$T/idle.state' 2>/dev/null)\" = $FLOOD ]"
 echo "figures: the last idle connection was closed $(field "$T/idle.state" last_close_s)s after it was opened"
 [ "$(in_ns ss -Htn state established "( sport = :$METRICS_PORT and dst 127.0.0.2 )" | wc -l)" = 0 ] ||

@@ -11,23 +11,23 @@ METRICS_PORT=$(free_port)
 start_controller --selector app=web --virtual-server 10.1.1.1:80 \
     --metrics-address "127.0.0.1:$METRICS_PORT" \
     --keepalived-cmd "keepalived $(KEEPALIVED_ARGS)"
-wait_for 10 "first file" has_rs 172.16.1.11 80
-wait_for 10 "keepalived started by the controller" test -s "$T/keepalived.pid"
+wait_until 10 "first file" has_rs 172.16.1.11 80
+wait_until 10 "keepalived started by the controller" test -s "$T/keepalived.pid"
 kpid=$(cat "$T/keepalived.pid")
 # keepalived's log goes to the controller's stderr in this mode
 # wait on the line asserted: keepalived logs it some time after it starts
-wait_for 10 "keepalived reading ipvs.conf" grep -q "Opening file '$T/ipvs.conf'" "$T/controller.log"
+wait_until 10 "keepalived reading ipvs.conf" grep -q "Opening file '$T/ipvs.conf'" "$T/controller.log"
 pass "keepalived started after the first file, with it"
 
 sleep 1.2 # past the start-up grace
 ctl pod-add web-2 172.16.1.12
-wait_for 10 "second server" has_rs 172.16.1.12 80
-wait_for 10 "keepalived reloaded" grep -q "Reloading" "$T/controller.log"
+wait_until 10 "second server" has_rs 172.16.1.12 80
+wait_until 10 "keepalived reloaded" grep -q "Reloading" "$T/controller.log"
 [ "$(cat "$T/keepalived.pid")" = "$kpid" ] || fail "keepalived was restarted instead of reloaded"
 pass "change reloads the supervised keepalived by SIGHUP"
 
 kill -KILL "$kpid" # started by this test's controller
-wait_for 15 "keepalived restarted" sh -c "[ -s '$T/keepalived.pid' ] && [ \"\$(cat '$T/keepalived.pid')\" != '$kpid' ] && kill -0 \$(cat '$T/keepalived.pid')"
+wait_until 15 "keepalived restarted" sh -c "[ -s '$T/keepalived.pid' ] && [ \"\$(cat '$T/keepalived.pid')\" != '$kpid' ] && kill -0 \$(cat '$T/keepalived.pid')"
 grep -q 'msg="keepalived exited"' "$T/controller.log" || fail "exit not logged"
 [ "$(metric ipvs_controller_keepalived_restarts_total)" = 1 ] || fail "restart not counted"
 pass "killed keepalived is restarted"
