@@ -448,6 +448,7 @@ static void list_page(struct watcher *w, uint64_t now_ms)
         return;
     }
     memcpy(w->rv, list.rv, sizeof(w->rv));
+    w->cont[0] = '\0'; /* else the next relist would resume the old list, without a store */
     store_free(w->store);
     w->store = w->pending;
     w->pending = NULL;
