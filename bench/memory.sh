@@ -5,7 +5,7 @@
 #   bash bench/memory.sh [OLD_COMMIT] [SCENARIO...]
 #
 # OLD_COMMIT (default bc9a274, before lists were streamed; "none" to skip) is
-# built from `git archive` in build/bench-old; the tree in build/bench.  Each
+# built from `git archive` in build/bench-old(-src); the tree in build/bench.  Each
 # scenario (see bench/memapi.py) starts bench/memapi.py and a real
 # ipvs-controller against it on 127.0.0.1, waits until the controller has
 # applied the pod sent after the big body (or 180 s), and prints the
@@ -35,9 +35,10 @@ build() { # build DIR SRCDIR
 build "$SRC/build/bench" "$SRC"
 BINS=("new=$SRC/build/bench/controller/ipvs-controller")
 if [ "$OLD" != none ]; then
-    mkdir -p "$W/old"
-    git -C "$SRC" archive "$OLD" | tar -x -C "$W/old"
-    build "$SRC/build/bench-old" "$W/old"
+    rm -rf "$SRC/build/bench-old-src"
+    mkdir -p "$SRC/build/bench-old-src"
+    git -C "$SRC" archive "$OLD" | tar -x -C "$SRC/build/bench-old-src"
+    build "$SRC/build/bench-old" "$SRC/build/bench-old-src"
     BINS=("old=$SRC/build/bench-old/controller/ipvs-controller" "${BINS[@]}")
 fi
 
