@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -463,6 +464,74 @@ static void list_byte_cap(void **state)
     k8s_list_free(&lr);
 }
 
+/* An event of "ADDED" pod "h" whose status.conditions (read) or spec (not read) holds fill. */
+static char *hostile_event(const char *where, const char *unit, size_t n)
+{
+    size_t ul = strlen(unit), cap = n * (ul + 1) + 512, len;
+    char *text = malloc(cap);
+
+    assert_non_null(text);
+    len = (size_t)snprintf(text, cap,
+                           "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"h\","
+                           "\"resourceVersion\":\"9\"},%s",
+                           strcmp(where, "spec") == 0 ? "\"spec\":{\"x\":["
+                                                      : "\"status\":{\"podIP\":\"10.0.0.1\","
+                                                        "\"conditions\":[");
+    for (size_t i = 0; i < n; i++) {
+        memcpy(text + len, unit, ul);
+        len += ul;
+        text[len++] = ',';
+    }
+    len--; /* the last comma */
+    len += (size_t)snprintf(text + len, cap - len, "]%s}}",
+                            strcmp(where, "spec") == 0
+                                ? "},\"status\":{\"podIP\":\"10.0.0.1\",\"conditions\":[{"
+                                  "\"type\":\"Ready\",\"status\":\"True\"}]}"
+                                : "}");
+    return text;
+}
+
+/*
+ * Hostile shapes: where nothing is read they cost nothing and the pod
+ * decodes; where the decoder reads, the caps mark the event truncated
+ * (the watcher then skips the object by name) instead of growing a tree.
+ */
+static void hostile_shapes(void **state)
+{
+    static const struct {
+        const char *where, *unit;
+        size_t n;
+        bool truncated;
+    } cases[] = {
+        {"spec", "{}", 200000, false},
+        {"spec", "[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]", 20000, false},
+        {"spec", "0", 200000, false},
+        {"status", "{}", K8S_MAX_VALUES, true},
+        {"status", "0", K8S_MAX_VALUES, true},
+        {"status", "{}", 1000, false},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *text = hostile_event(cases[i].where, cases[i].unit, cases[i].n);
+        struct k8s_event ev;
+        char err[160];
+
+        assert_int_equal(k8s_event_parse(text, strlen(text), &k8s_pod_shape, &ev, err, sizeof(err)),
+                         0);
+        assert_int_equal(ev.truncated, cases[i].truncated);
+        assert_string_equal(k8s_obj_name(ev.object), "h");
+        assert_string_equal(ev.rv, "9");
+        if (!ev.truncated) {
+            struct k8s_obj o;
+            assert_int_equal(k8s_decode_pod(ev.object, &pod_ctx, &o, err, sizeof(err)), 0);
+            assert_int_equal(o.n_eps, strcmp(cases[i].where, "spec") == 0 ? 1 : 0);
+            k8s_obj_clear(&o);
+        }
+        k8s_event_clear(&ev);
+        free(text);
+    }
+}
+
 static void status_body(void **state)
 {
     int code = 0;
@@ -489,6 +558,7 @@ int main(void)
         cmocka_unit_test(events),
         cmocka_unit_test(lists),
         cmocka_unit_test(list_byte_cap),
+        cmocka_unit_test(hostile_shapes),
         cmocka_unit_test(status_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
