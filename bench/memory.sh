@@ -44,7 +44,7 @@ fi
 
 # run SCENARIO BINARY: prints the peak RSS in MB, and the outcome
 run() {
-    local sc=$1 bin=$2 api ctl deadline hwm outcome=done
+    local sc=$1 bin=$2 api ctl deadline hwm=0 h outcome="done"
     rm -f "$W/port" "$W"/*.log "$W/ipvs.conf"
     "$SRC/bench/memapi.py" --port-file "$W/port" "$sc" &
     api=$!
@@ -56,16 +56,21 @@ run() {
     ctl=$!
     PIDS+=("$ctl")
     deadline=$((SECONDS + 180))
+    # VmHWM is read on every turn: a controller that crashes still has a figure
     until grep -qs 'pod=marker' "$W/ctl.log"; do
+        h=$(awk '/^VmHWM/ { print $2 }' "/proc/$ctl/status" 2>/dev/null || true)
+        [ -z "$h" ] || hwm=$h
         if ! kill -0 "$ctl" 2>/dev/null; then outcome="exited"; break; fi
         if [ $SECONDS -ge $deadline ]; then outcome="timeout"; break; fi
         sleep 0.2
     done
-    hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$ctl/status" 2>/dev/null || echo 0)
+    h=$(awk '/^VmHWM/ { print $2 }' "/proc/$ctl/status" 2>/dev/null || true)
+    [ -z "$h" ] || hwm=$h
     kill -TERM "$ctl" "$api" 2>/dev/null || true
     wait "$ctl" "$api" 2>/dev/null || true
     local notes
-    notes=$(grep -Eo 'msg="?(skipping object over the size caps|invalid watch event|watch event over the size cap|list response over the size cap|invalid list response|watch stream is not a sequence of JSON objects)' "$W/ctl.log" | sort | uniq -c | tr -s ' ' | paste -sd';' || true)
+    notes=$(grep -Eo 'skipping object over the size caps|invalid watch event|watch event over the size cap|list response over the size cap|invalid list response|watch stream is not a sequence of JSON objects' \
+        "$W/ctl.log" | sort | uniq -c | tr -s ' ' | paste -sd';' || true)
     printf '%-18s %-4s %8s MB  %-8s %s\n' "$sc" "$3" "$((hwm / 1024))" "$outcome" "$notes"
 }
 
