@@ -6,7 +6,7 @@
 #
 # OLD_COMMIT (default bc9a274, before lists were streamed; "none" to skip) is
 # built from `git archive` in build/bench-old(-src); the tree in build/bench.  Each
-# scenario (see bench/memapi.py) starts bench/memapi.py and a real
+# scenario (see tests/fakeapi/bigapi.py) starts tests/fakeapi/bigapi.py and a real
 # ipvs-controller against it on 127.0.0.1, waits until the controller has
 # applied the pod sent after the big body (or 180 s), and prints the
 # controller's VmHWM.  Prints figures; not a pass/fail test.
@@ -46,7 +46,7 @@ fi
 run() {
     local sc=$1 bin=$2 api ctl deadline hwm=0 h outcome="done"
     rm -f "$W/port" "$W"/*.log "$W/ipvs.conf"
-    "$SRC/bench/memapi.py" --port-file "$W/port" "$sc" &
+    "$SRC/tests/fakeapi/bigapi.py" --port-file "$W/port" "$sc" &
     api=$!
     PIDS+=("$api")
     for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.1; done

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""memapi.py - a minimal API server for bench/memory.sh: big or hostile bodies.
+"""bigapi.py - a minimal API server with big or hostile bodies, for memory.
 
-Usage: memapi.py --port-file F SCENARIO
+Usage: bigapi.py --port-file F SCENARIO
 
+Used by bench/memory.sh (figures) and tests/integration/memory-bound.sh
+(the controller's peak memory stays under a bound).
 Serves /api/v1/namespaces/NS/pods lists and watches, generated on the fly
 (the fake API server in tests/fakeapi keeps every object in memory and would
 need gigabytes for these), over plain HTTP/1.0 so bodies stream until close.
