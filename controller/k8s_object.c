@@ -356,14 +356,126 @@ int k8s_decode_slice(const json_t *slice, const struct decode_ctx *dc, struct k8
     return 0;
 }
 
-static json_t *load(const char *data, size_t len, char *err, size_t errlen)
-{
-    json_error_t jerr;
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+/*
+ * The shapes: exactly the paths the decoders below and the envelope checks
+ * read.  A field read by a decoder but missing here would silently read as
+ * absent, so the two must change together (test_decode runs every decoder
+ * case through these shapes).
+ */
+#define LEAF (&jsonprune_leaf)
 
-    if (!root)
-        snprintf(err, errlen, "invalid JSON at byte %d: %s", jerr.position, jerr.text);
-    else if (!json_is_object(root)) {
+static const struct jsonprune_schema meta_s = {
+    .fields =
+        (const struct jsonprune_field[]){
+            {"name", LEAF}, {"resourceVersion", LEAF}, {"deletionTimestamp", LEAF}, {NULL, NULL}},
+};
+
+static const struct jsonprune_schema pod_ip_s = {
+    .fields = (const struct jsonprune_field[]){{"ip", LEAF}, {NULL, NULL}},
+};
+
+static const struct jsonprune_schema pod_cond_s = {
+    .fields = (const struct jsonprune_field[]){{"type", LEAF}, {"status", LEAF}, {NULL, NULL}},
+};
+
+static const struct jsonprune_schema pod_status_s = {
+    .fields =
+        (const struct jsonprune_field[]){
+            {"podIP", LEAF},
+            {"podIPs", &(const struct jsonprune_schema){.elem = &pod_ip_s}},
+            {"conditions", &(const struct jsonprune_schema){.elem = &pod_cond_s}},
+            {NULL, NULL}},
+};
+
+/* An ERROR event's object is a Status: code and message are read from it. */
+static const struct jsonprune_schema pod_s = {
+    .fields = (const struct jsonprune_field[]){{"metadata", &meta_s},
+                                               {"status", &pod_status_s},
+                                               {"code", LEAF},
+                                               {"message", LEAF},
+                                               {NULL, NULL}},
+};
+
+static const struct jsonprune_schema slice_port_s = {
+    .fields = (const struct jsonprune_field[]){{"name", LEAF}, {"port", LEAF}, {NULL, NULL}},
+};
+
+static const struct jsonprune_schema slice_ep_s = {
+    .fields =
+        (const struct jsonprune_field[]){
+            {"conditions",
+             &(const struct jsonprune_schema){
+                 .fields =
+                     (const struct jsonprune_field[]){
+                         {"ready", LEAF}, {"terminating", LEAF}, {NULL, NULL}}}},
+            {"addresses", &(const struct jsonprune_schema){.elem = LEAF}},
+            {NULL, NULL}},
+};
+
+static const struct jsonprune_schema slice_s = {
+    .fields =
+        (const struct jsonprune_field[]){
+            {"metadata", &meta_s},
+            {"addressType", LEAF},
+            {"ports", &(const struct jsonprune_schema){.elem = &slice_port_s}},
+            {"endpoints", &(const struct jsonprune_schema){.elem = &slice_ep_s}},
+            {"code", LEAF},
+            {"message", LEAF},
+            {NULL, NULL}},
+};
+
+static const struct jsonprune_schema list_meta_s = {
+    .fields = (const struct jsonprune_field[]){{"resourceVersion", LEAF},
+                                               {"continue", LEAF},
+                                               {NULL, NULL}},
+};
+
+const struct k8s_shape k8s_pod_shape = {
+    .event =
+        &(const struct jsonprune_schema){
+            .fields =
+                (const struct jsonprune_field[]){{"type", LEAF}, {"object", &pod_s}, {NULL, NULL}}},
+    .list =
+        &(const struct jsonprune_schema){
+            .fields =
+                (const struct jsonprune_field[]){
+                    {"metadata", &list_meta_s},
+                    {"items", &(const struct jsonprune_schema){.elem = &pod_s, .each = true}},
+                    {NULL, NULL}}},
+};
+
+const struct k8s_shape k8s_slice_shape = {
+    .event = &(
+        const struct jsonprune_schema){.fields =
+                                           (const struct jsonprune_field[]){
+                                               {"type", LEAF}, {"object", &slice_s}, {NULL, NULL}}},
+    .list =
+        &(const struct jsonprune_schema){
+            .fields =
+                (const struct jsonprune_field[]){
+                    {"metadata", &list_meta_s},
+                    {"items", &(const struct jsonprune_schema){.elem = &slice_s, .each = true}},
+                    {NULL, NULL}}},
+};
+
+static const struct jsonprune_schema status_s = {
+    .fields = (const struct jsonprune_field[]){{"code", LEAF}, {"message", LEAF}, {NULL, NULL}},
+};
+
+static const struct jsonprune_limits object_limits = {
+    .max_values = K8S_MAX_VALUES,
+    .max_string_bytes = K8S_MAX_STRING_BYTES,
+};
+
+/* Prune a whole document; it must be an object. */
+static json_t *load(const char *data, size_t len, const struct jsonprune_schema *schema,
+                    bool *truncated, char *err, size_t errlen)
+{
+    json_t *root = NULL;
+
+    if (jsonprune_buffer(data, len, schema, &object_limits, &root, truncated, err, errlen) < 0)
+        return NULL;
+    if (!json_is_object(root)) {
         snprintf(err, errlen, "not a JSON object");
         json_decref(root);
         root = NULL;
@@ -394,7 +506,8 @@ static const struct {
 int k8s_status_parse(const char *data, size_t len, int *code, char *msg, size_t msglen)
 {
     char err[8];
-    json_t *root = load(data, len, err, sizeof(err));
+    bool truncated;
+    json_t *root = load(data, len, &status_s, &truncated, err, sizeof(err));
     const json_t *c;
 
     if (!root)
@@ -411,14 +524,15 @@ int k8s_status_parse(const char *data, size_t len, int *code, char *msg, size_t 
     return 0;
 }
 
-int k8s_event_parse(const char *data, size_t len, struct k8s_event *ev, char *err, size_t errlen)
+int k8s_event_parse(const char *data, size_t len, const struct k8s_shape *shape,
+                    struct k8s_event *ev, char *err, size_t errlen)
 {
     const char *type;
     const json_t *obj;
     size_t i;
 
     memset(ev, 0, sizeof(*ev));
-    ev->root = load(data, len, err, errlen);
+    ev->root = load(data, len, shape->event, &ev->truncated, err, errlen);
     if (!ev->root)
         return -EBADMSG;
     type = json_string_value(json_object_get(ev->root, "type"));
@@ -459,45 +573,81 @@ void k8s_event_clear(struct k8s_event *ev)
     memset(ev, 0, sizeof(*ev));
 }
 
-int k8s_list_parse(const char *data, size_t len, struct k8s_list *list, char *err, size_t errlen)
+int k8s_list_begin(struct k8s_list_reader *r, const struct k8s_shape *shape, size_t max_bytes,
+                   k8s_item_fn item, void *arg)
 {
-    const json_t *md;
+    r->bytes = 0;
+    r->max_bytes = max_bytes;
+    return jsonprune_init(&r->jp, shape->list, &object_limits, item, arg);
+}
+
+int k8s_list_feed(struct k8s_list_reader *r, const char *data, size_t len, char *err, size_t errlen)
+{
+    int rc;
+
+    if (len > r->max_bytes - r->bytes)
+        return -EMSGSIZE;
+    r->bytes += len;
+    rc = jsonprune_feed(&r->jp, data, len);
+    if (rc == -EBADMSG)
+        snprintf(err, errlen, "%s", r->jp.err);
+    return rc;
+}
+
+int k8s_list_end(struct k8s_list_reader *r, struct k8s_list *list, char *err, size_t errlen)
+{
+    json_t *root = NULL;
+    const json_t *md, *items;
     const char *cont;
+    bool truncated;
+    int rc = -EBADMSG;
 
     memset(list, 0, sizeof(*list));
-    list->root = load(data, len, err, errlen);
-    if (!list->root)
+    if (jsonprune_finish(&r->jp, &root, &truncated) < 0) {
+        snprintf(err, errlen, "%s", r->jp.err);
         return -EBADMSG;
-    md = json_object_get(list->root, "metadata");
-    list->items = json_object_get(list->root, "items");
+    }
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "not a JSON object");
+        goto out;
+    }
+    md = json_object_get(root, "metadata");
+    items = json_object_get(root, "items");
     if (!json_is_object(md)) {
         snprintf(err, errlen, "list without metadata");
-        goto bad;
+        goto out;
     }
-    if (json_is_null(list->items) || !list->items) {
-        list->items = NULL; /* an empty list may say "items": null */
-    } else if (!json_is_array(list->items)) {
+    if (items && !json_is_null(items) && !json_is_array(items)) { /* "items": null is empty */
         snprintf(err, errlen, "list items is not an array");
-        goto bad;
+        goto out;
+    }
+    if (truncated) {
+        snprintf(err, errlen, "list metadata over the size caps");
+        goto out;
     }
     if (copy_rv(md, list->rv, err, errlen) < 0)
-        goto bad;
+        goto out;
     cont = json_string_value(json_object_get(md, "continue"));
     if (cont && *cont) {
+        if (strlen(cont) > K8S_CONTINUE_MAX) {
+            snprintf(err, errlen, "metadata.continue is longer than %d bytes", K8S_CONTINUE_MAX);
+            goto out;
+        }
         if (!token_ok(cont, K8S_CONTINUE_MAX)) {
             snprintf(err, errlen, "invalid metadata.continue");
-            goto bad;
+            goto out;
         }
         strcpy(list->cont, cont);
     }
-    return 0;
-bad:
-    k8s_list_clear(list);
-    return -EBADMSG;
+    rc = 0;
+out:
+    json_decref(root);
+    if (rc < 0)
+        memset(list, 0, sizeof(*list));
+    return rc;
 }
 
-void k8s_list_clear(struct k8s_list *list)
+void k8s_list_free(struct k8s_list_reader *r)
 {
-    json_decref(list->root);
-    memset(list, 0, sizeof(*list));
+    jsonprune_free(&r->jp);
 }

@@ -3,8 +3,12 @@
  * k8s_object.h - decode what the API server sends into endpoints.
  *
  * Three layers, each refusing what it cannot vouch for:
- *   - k8s_list_parse / k8s_event_parse take raw bytes of a list response or
- *     of one watch event and check the envelope (types, resourceVersion);
+ *   - k8s_list_* (streamed) and k8s_event_parse take raw bytes of a list
+ *     response or of one watch event and check the envelope (types,
+ *     resourceVersion).  Both keep only what the decoders read (the
+ *     resource's k8s_shape, through jsonprune), so memory follows what we
+ *     use, not what the server sends; a list hands over its items one by
+ *     one as they arrive;
  *   - k8s_decode_pod / k8s_decode_slice turn one object into the endpoints
  *     it contributes, validating every address and port;
  *   - whatever is skipped is reported through decode_ctx.warn, naming the
@@ -21,10 +25,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jsonprune.h"
 #include "netaddr.h"
 
 #define K8S_RV_MAX       64   /* longest resourceVersion we accept */
 #define K8S_CONTINUE_MAX 4096 /* longest list continue token we accept */
+
+/*
+ * What one object (a list item, a watch event) may keep: plenty for a
+ * slice of 1,000 endpoints (about six values each), a few MB of jansson
+ * at most.  An object over a cap is refused as a whole, by name.
+ */
+#define K8S_MAX_VALUES       32768
+#define K8S_MAX_STRING_BYTES (1u << 20)
+
+/* Which paths of a resource's events and lists the decoders read. */
+struct k8s_shape {
+    const struct jsonprune_schema *event;
+    const struct jsonprune_schema *list;
+};
+
+extern const struct k8s_shape k8s_pod_shape;
+extern const struct k8s_shape k8s_slice_shape;
 
 struct endpoint {
     struct netaddr addr;
@@ -70,27 +92,54 @@ enum k8s_event_type { K8S_ADDED, K8S_MODIFIED, K8S_DELETED, K8S_BOOKMARK, K8S_ER
 
 struct k8s_event {
     enum k8s_event_type type;
-    json_t *root;            /* owned; the whole event */
+    json_t *root;            /* owned; the event, pruned to the shape */
+    bool truncated;          /* the object was over a cap: refuse it */
     const json_t *object;    /* borrowed from root */
     char rv[K8S_RV_MAX + 1]; /* object's resourceVersion; "" for ERROR */
     int code;                /* ERROR: the Status code (410: expired) */
     const char *message;     /* ERROR: the Status message, borrowed from root */
 };
 
-/* Parse one watch event.  0, or -EBADMSG with err set.  Clear with k8s_event_clear. */
-int k8s_event_parse(const char *data, size_t len, struct k8s_event *ev, char *err, size_t errlen);
+/*
+ * Parse one watch event, keeping what shape names.  0, or -EBADMSG (or
+ * -ENOMEM) with err set.  Clear with k8s_event_clear.
+ */
+int k8s_event_parse(const char *data, size_t len, const struct k8s_shape *shape,
+                    struct k8s_event *ev, char *err, size_t errlen);
 void k8s_event_clear(struct k8s_event *ev);
 
 struct k8s_list {
-    json_t *root;                    /* owned */
-    const json_t *items;             /* borrowed: a JSON array */
     char rv[K8S_RV_MAX + 1];         /* metadata.resourceVersion */
     char cont[K8S_CONTINUE_MAX + 1]; /* metadata.continue, "" when last page */
 };
 
-/* Parse a list response.  0, or -EBADMSG with err set.  Clear with k8s_list_clear. */
-int k8s_list_parse(const char *data, size_t len, struct k8s_list *list, char *err, size_t errlen);
-void k8s_list_clear(struct k8s_list *list);
+/*
+ * Called with each item of a list as soon as it has arrived (borrowed,
+ * freed after the call); truncated: it was over a cap.  A negative return
+ * stops the list.
+ */
+typedef int (*k8s_item_fn)(void *arg, const json_t *item, bool truncated);
+
+/* A list response read as it streams in: only the item being read is held. */
+struct k8s_list_reader {
+    struct jsonprune jp;
+    size_t bytes;     /* read so far */
+    size_t max_bytes; /* cap on the bytes of the response, not on memory */
+};
+
+/* Start reading one list response.  0 or -ENOMEM. */
+int k8s_list_begin(struct k8s_list_reader *r, const struct k8s_shape *shape, size_t max_bytes,
+                   k8s_item_fn item, void *arg);
+/*
+ * Feed bytes of the response.  0; -EMSGSIZE past max_bytes; -EBADMSG (err
+ * set) when it is not JSON; -ENOMEM; or the callback's negative code.
+ */
+int k8s_list_feed(struct k8s_list_reader *r, const char *data, size_t len, char *err,
+                  size_t errlen);
+/* The response is complete: check the envelope into list.  0, or -EBADMSG with err set. */
+int k8s_list_end(struct k8s_list_reader *r, struct k8s_list *list, char *err, size_t errlen);
+/* Free the reader (also after an error); a zeroed reader is fine. */
+void k8s_list_free(struct k8s_list_reader *r);
 
 /*
  * Parse a Status error body (from a non-2xx response): fills code and

@@ -23,11 +23,13 @@
 #define BACKOFF_INITIAL_MS    250
 #define ERROR_BODY_MAX        65536
 #define WATCH_FAILURES_RELIST 5
+#define PATH_MAX_BYTES        65536 /* request path: escaped continue token and selector fit */
 
 const struct k8s_resource k8s_pods = {
     .kind = "pod",
     .group = "/api/v1",
     .collection = "pods",
+    .shape = &k8s_pod_shape,
     .decode = k8s_decode_pod,
 };
 
@@ -35,6 +37,7 @@ const struct k8s_resource k8s_endpointslices = {
     .kind = "endpointslice",
     .group = "/apis/discovery.k8s.io/v1",
     .collection = "endpointslices",
+    .shape = &k8s_slice_shape,
     .decode = k8s_decode_slice,
 };
 
@@ -58,7 +61,7 @@ int watcher_init(struct watcher *w, const struct watcher_config *cfg, CURLM *mul
     w->relist = true;
     w->fail_reason = -1;
     w->backoff_ms = BACKOFF_INITIAL_MS;
-    buf_init(&w->body, cfg->max_list_bytes);
+    buf_init(&w->body, ERROR_BODY_MAX * 2);
     jsonstream_init(&w->js, cfg->max_event_bytes);
     return 0;
 }
@@ -68,6 +71,7 @@ static void stop_request(struct watcher *w)
     if (w->req.easy)
         curl_multi_remove_handle(w->multi, w->req.easy);
     api_request_free(&w->req);
+    k8s_list_free(&w->lister);
 }
 
 void watcher_free(struct watcher *w)
@@ -136,17 +140,50 @@ static void report_failure(struct watcher *w, CURLcode result, long code)
               LOG_INT(code), "message", msg, NULL);
 }
 
-static size_t list_write(char *data, size_t size, size_t n, void *arg)
+/* Keep the start of an error body for the message. */
+static size_t error_write(struct watcher *w, const char *data, size_t len)
+{
+    if (w->body.len < ERROR_BODY_MAX)
+        buf_append(&w->body, data, len < ERROR_BODY_MAX ? len : ERROR_BODY_MAX);
+    return len;
+}
+
+static bool apply_object(struct watcher *w, struct store *st, const json_t *obj, bool verbose,
+                         bool truncated);
+
+/* An item of the list page being read arrived: into the pending store. */
+static int list_item(void *arg, const json_t *item, bool truncated)
 {
     struct watcher *w = arg;
 
-    if (buf_append(&w->body, data, size * n) < 0) {
+    apply_object(w, w->pending, item, false, truncated);
+    return 0;
+}
+
+/* The list body streams through the reader: only the current item is held. */
+static size_t list_write(char *data, size_t size, size_t n, void *arg)
+{
+    struct watcher *w = arg;
+    long code = 0;
+    char err[160];
+    int rc;
+
+    curl_easy_getinfo(w->req.easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code != 200)
+        return error_write(w, data, size * n);
+    rc = k8s_list_feed(&w->lister, data, size * n, err, sizeof(err));
+    if (rc == -EMSGSIZE) {
         log_error("list response over the size cap", "resource", w->cfg.res->kind, "max_bytes",
-                  LOG_INT(w->body.max), NULL);
+                  LOG_INT(w->lister.max_bytes), NULL);
         w->fail_reason = ERR_OVERSIZE;
-        return 0;
+    } else if (rc == -ENOMEM) {
+        log_error("out of memory reading a list", "resource", w->cfg.res->kind, NULL);
+        w->fail_reason = ERR_DECODE;
+    } else if (rc < 0) {
+        log_error("invalid list response", "resource", w->cfg.res->kind, "reason", err, NULL);
+        w->fail_reason = ERR_DECODE;
     }
-    return size * n;
+    return rc < 0 ? 0 : size * n;
 }
 
 static bool same_endpoints(const struct k8s_obj *a, const struct k8s_obj *b)
@@ -165,12 +202,20 @@ static bool same_endpoints(const struct k8s_obj *a, const struct k8s_obj *b)
  * contributes changed (only then is a render worth it).  With verbose, a
  * change is logged naming the object: that is the event a user follows.
  */
-static bool apply_object(struct watcher *w, struct store *st, const json_t *obj, bool verbose)
+static bool apply_object(struct watcher *w, struct store *st, const json_t *obj, bool verbose,
+                         bool truncated)
 {
     struct k8s_obj o;
     char err[160];
     bool changed;
 
+    if (truncated) { /* what was kept of it cannot be trusted: as if invalid */
+        metrics.errors[ERR_OBJECT]++;
+        log_warn("skipping object over the size caps", w->cfg.res->kind, k8s_obj_name(obj),
+                 "max_values", LOG_INT(K8S_MAX_VALUES), "max_string_bytes",
+                 LOG_INT(K8S_MAX_STRING_BYTES), NULL);
+        return false;
+    }
     if (w->cfg.res->decode(obj, &w->cfg.decode, &o, err, sizeof(err)) < 0) {
         metrics.errors[ERR_OBJECT]++;
         log_warn("skipping invalid object", w->cfg.res->kind, k8s_obj_name(obj), "reason", err,
@@ -196,7 +241,7 @@ static int on_event(void *arg, const char *data, size_t len)
     char err[160];
     bool changed = false;
 
-    if (k8s_event_parse(data, len, &ev, err, sizeof(err)) < 0) {
+    if (k8s_event_parse(data, len, w->cfg.res->shape, &ev, err, sizeof(err)) < 0) {
         log_error("invalid watch event", "resource", w->cfg.res->kind, "reason", err, NULL);
         w->fail_reason = ERR_DECODE;
         return -1;
@@ -206,7 +251,7 @@ static int on_event(void *arg, const char *data, size_t len)
     switch (ev.type) {
     case K8S_ADDED:
     case K8S_MODIFIED:
-        changed = apply_object(w, w->store, ev.object, true);
+        changed = apply_object(w, w->store, ev.object, true, ev.truncated);
         break;
     case K8S_DELETED:
         changed = store_delete(w->store, k8s_obj_name(ev.object)) > 0;
@@ -251,11 +296,8 @@ static size_t watch_write(char *data, size_t size, size_t n, void *arg)
     int rc;
 
     curl_easy_getinfo(w->req.easy, CURLINFO_RESPONSE_CODE, &code);
-    if (code != 200) { /* keep some of the error body for the message */
-        if (w->body.len < ERROR_BODY_MAX)
-            buf_append(&w->body, data, size * n < ERROR_BODY_MAX ? size * n : ERROR_BODY_MAX);
-        return size * n;
-    }
+    if (code != 200)
+        return error_write(w, data, size * n);
     rc = jsonstream_feed(&w->js, data, size * n, on_event, w);
     if (rc == -EMSGSIZE) {
         log_error("watch event over the size cap", "resource", w->cfg.res->kind, "max_bytes",
@@ -269,43 +311,80 @@ static size_t watch_write(char *data, size_t size, size_t n, void *arg)
     return rc < 0 ? 0 : size * n;
 }
 
-static int start(struct watcher *w, bool list)
+/*
+ * The request path.  Built in a buffer whose cap fits the longest continue
+ * token and resourceVersion we accept, every byte escaped (3x), and any
+ * selector the options accept; 0, or -ENOMEM / -EMSGSIZE with err set.
+ */
+static int build_path(struct watcher *w, bool list, struct buf *path, char *err, size_t errlen)
 {
-    char path[4096], err[256];
-    char *sel = api_escape(w->cfg.selector);
-    int n;
+    char *sel = api_escape(w->cfg.selector), *tok;
+    int rc;
 
-    if (!sel)
+    if (!sel) {
+        snprintf(err, errlen, "out of memory");
         return -ENOMEM;
-    n = snprintf(path, sizeof(path), "%s/namespaces/%s/%s", w->cfg.res->group, w->cfg.namespace,
-                 w->cfg.res->collection);
+    }
+    rc = buf_printf(path, "%s/namespaces/%s/%s", w->cfg.res->group, w->cfg.namespace,
+                    w->cfg.res->collection);
     if (list) {
-        char *cont = w->cont[0] ? api_escape(w->cont) : NULL;
-        n += snprintf(path + n, sizeof(path) - (size_t)n, "?labelSelector=%s&limit=%u%s%s", sel,
-                      w->cfg.page_size, cont ? "&continue=" : "", cont ? cont : "");
-        curl_free(cont);
+        tok = w->cont[0] ? api_escape(w->cont) : NULL;
+        if (rc == 0 && w->cont[0] && !tok)
+            rc = -ENOMEM;
+        if (rc == 0)
+            rc = buf_printf(path, "?labelSelector=%s&limit=%u%s%s", sel, w->cfg.page_size,
+                            tok ? "&continue=" : "", tok ? tok : "");
     } else {
-        char *rv = api_escape(w->rv);
         unsigned t = w->cfg.watch_timeout_s;
         t += (unsigned)(random() % (t + 1)); /* spread reconnects of many controllers */
-        n += snprintf(path + n, sizeof(path) - (size_t)n,
-                      "?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%u"
-                      "&labelSelector=%s",
-                      rv ? rv : "", t, sel);
-        curl_free(rv);
+        tok = api_escape(w->rv);
+        if (rc == 0 && !tok)
+            rc = -ENOMEM;
+        if (rc == 0)
+            rc = buf_printf(path,
+                            "?watch=1&allowWatchBookmarks=true&resourceVersion=%s"
+                            "&timeoutSeconds=%u&labelSelector=%s",
+                            tok, t, sel);
     }
+    curl_free(tok);
     curl_free(sel);
-    if ((size_t)n >= sizeof(path))
-        return -ENAMETOOLONG;
+    if (rc == -EMSGSIZE)
+        snprintf(err, errlen, "request path longer than %d bytes", PATH_MAX_BYTES);
+    else if (rc < 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
+}
 
-    if (api_prepare(w->cfg.api, &w->req, path, list ? (long)w->cfg.list_timeout_s : 0,
-                    (long)(list ? w->cfg.list_timeout_s : w->cfg.watch_idle_timeout_s), err,
-                    sizeof(err)) < 0) {
+/* Start a list or a watch.  On failure, logs one line naming the cause. */
+static int start(struct watcher *w, bool list)
+{
+    struct buf path;
+    char err[256];
+    int rc;
+
+    buf_init(&path, PATH_MAX_BYTES);
+    rc = build_path(w, list, &path, err, sizeof(err));
+    if (rc < 0) {
+        log_error("cannot build API request", "request", list ? "list" : "watch", "resource",
+                  w->cfg.res->kind, "reason", err, NULL);
+        buf_free(&path);
+        return rc;
+    }
+    rc = api_prepare(w->cfg.api, &w->req, path.data, list ? (long)w->cfg.list_timeout_s : 0,
+                     (long)(list ? w->cfg.list_timeout_s : w->cfg.watch_idle_timeout_s), err,
+                     sizeof(err));
+    buf_free(&path);
+    if (rc < 0) {
         log_error("cannot prepare API request", "resource", w->cfg.res->kind, "reason", err, NULL);
         return -EINVAL;
     }
+    if (list &&
+        k8s_list_begin(&w->lister, w->cfg.res->shape, w->cfg.max_list_bytes, list_item, w) < 0) {
+        log_error("out of memory starting a list", "resource", w->cfg.res->kind, NULL);
+        api_request_free(&w->req);
+        return -ENOMEM;
+    }
     buf_reset(&w->body);
-    w->body.max = list ? w->cfg.max_list_bytes : ERROR_BODY_MAX * 2;
     jsonstream_reset(&w->js);
     w->fail_reason = -1;
     w->expired = false;
@@ -314,7 +393,9 @@ static int start(struct watcher *w, bool list)
     curl_easy_setopt(w->req.easy, CURLOPT_WRITEDATA, w);
     curl_easy_setopt(w->req.easy, CURLOPT_PRIVATE, w);
     if (curl_multi_add_handle(w->multi, w->req.easy) != CURLM_OK) {
-        api_request_free(&w->req);
+        log_error("cannot start API request", "resource", w->cfg.res->kind, "reason",
+                  "curl_multi_add_handle failed", NULL);
+        stop_request(w);
         return -EIO;
     }
     w->state = list ? W_LIST : W_WATCH;
@@ -338,42 +419,42 @@ long watcher_tick(struct watcher *w, uint64_t now_ms)
     }
     if (start(w, w->relist) < 0) {
         metrics.errors[ERR_API_CONNECT]++;
+        if (w->relist && w->cont[0]) { /* maybe the token: start the list over */
+            w->cont[0] = '\0';
+            store_free(w->pending);
+            w->pending = NULL;
+        }
         backoff(w, now_ms);
         return (long)(w->start_at_ms - now_ms);
     }
     return -1;
 }
 
-/* A list page arrived with status 200. */
+/* A list page arrived with status 200; its items are already in pending. */
 static void list_page(struct watcher *w, uint64_t now_ms)
 {
     struct k8s_list list;
     char err[160];
-    size_t i;
-    const json_t *item;
 
-    if (k8s_list_parse(w->body.data, w->body.len, &list, err, sizeof(err)) < 0) {
+    if (k8s_list_end(&w->lister, &list, err, sizeof(err)) < 0) {
         metrics.errors[ERR_DECODE]++;
         log_error("invalid list response", "resource", w->cfg.res->kind, "reason", err, NULL);
         goto fail;
     }
-    json_array_foreach(list.items, i, item)
-    {
-        apply_object(w, w->pending, item, false);
-    }
+    k8s_list_free(&w->lister);
     if (list.cont[0]) {
         memcpy(w->cont, list.cont, sizeof(w->cont));
-        k8s_list_clear(&list);
         schedule(w, now_ms, 0);
         return;
     }
     memcpy(w->rv, list.rv, sizeof(w->rv));
-    k8s_list_clear(&list);
+    w->cont[0] = '\0'; /* else the next relist would resume the old list, without a store */
     store_free(w->store);
     w->store = w->pending;
     w->pending = NULL;
     w->relist = false;
     w->backoff_ms = BACKOFF_INITIAL_MS;
+    w->cont_expired = 0;
     if (w->lists_done++)
         metrics.relists++;
     log_info("listed", "resource", w->cfg.res->kind, "objects", LOG_INT(store_count(w->store)),
@@ -402,7 +483,12 @@ void watcher_done(struct watcher *w, CURLcode result, uint64_t now_ms)
         report_failure(w, result, code);
         store_free(w->pending);
         w->pending = NULL;
-        if (code == 410 && w->cont[0]) { /* the continue token expired: start over */
+        /*
+         * The continue token expired: start over at once, the first time.
+         * A server answering 410 again and again gets the backoff, not a
+         * loop of requests.
+         */
+        if (code == 410 && w->cont[0] && w->cont_expired++ == 0) {
             w->cont[0] = '\0';
             schedule(w, now_ms, 0);
             return;

@@ -7,7 +7,8 @@
  * arrived, then watches from the list's resourceVersion, resuming from the
  * last resourceVersion it saw when a watch ends or breaks.  A 410 Gone (as
  * an HTTP status or an ERROR event) makes it list again.  Failures wait a
- * capped, jittered, exponential backoff.  It never blocks: requests run on
+ * capped, jittered, exponential backoff.  A list is decoded item by item
+ * as it streams in, so its size caps bytes read, not memory held.  It never blocks: requests run on
  * the caller's curl multi handle and the caller's loop drives them.
  */
 #ifndef IPVSCTL_WATCHER_H
@@ -26,9 +27,10 @@
 
 /* What differs between watching Pods and EndpointSlices. */
 struct k8s_resource {
-    const char *kind;       /* for messages: "pod", "endpointslice" */
-    const char *group;      /* "/api/v1" or "/apis/GROUP/VERSION" */
-    const char *collection; /* "pods", "endpointslices" */
+    const char *kind;              /* for messages: "pod", "endpointslice" */
+    const char *group;             /* "/api/v1" or "/apis/GROUP/VERSION" */
+    const char *collection;        /* "pods", "endpointslices" */
+    const struct k8s_shape *shape; /* what of its events and lists is kept */
     int (*decode)(const json_t *obj, const struct decode_ctx *dc, struct k8s_obj *out, char *err,
                   size_t errlen);
 };
@@ -64,13 +66,15 @@ struct watcher {
     struct store *pending; /* being filled by a list */
     char rv[K8S_RV_MAX + 1];
     char cont[K8S_CONTINUE_MAX + 1];
-    struct buf body; /* list body, or an error body */
+    struct buf body;               /* an error body */
+    struct k8s_list_reader lister; /* the list page being read (W_LIST) */
     struct jsonstream js;
     bool relist;             /* the next start is a list, not a watch */
     bool expired;            /* the watch reported 410 */
     bool watch_got_data;     /* the current watch delivered an event */
     int fail_reason;         /* metrics_error of a transfer aborted by us, or -1 */
     unsigned watch_failures; /* failed watches in a row that delivered nothing */
+    unsigned cont_expired;   /* 410s on a continue token since the last full list */
     unsigned backoff_ms;
     uint64_t start_at_ms; /* W_WAIT: when to start the next request */
     unsigned lists_done;

@@ -19,11 +19,13 @@ transitions, bookmarks, timeoutSeconds, ERROR 410 once history is gone).
 Usage:
   fake_apiserver.py --listen HOST:PORT [--port-file F] [--tls-cert F --tls-key F]
                     [--token-file F] [--bookmark-interval S] [--history N] [--log F]
+                    [--continue-pad N]
 
 Control API (no token):
   POST /_fake/fault {"kind","target","count","resource","after_events"}
        kinds: drop garbage stall http410 error410event status500 slow
-       targets: watch list any (also get create update patch delete write)
+       targets: watch list any (also continue: lists with a token, get create update
+       patch delete write)
   POST /_fake/compact            forget history (old RVs/continue tokens: 410)
   POST /_fake/reset              delete every object (DELETED events), clear faults
   GET  /_fake/stats              request counts and the last 200 requests
@@ -66,7 +68,9 @@ REASONS = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "Method
            409: "Conflict", 410: "Expired", 415: "UnsupportedMediaType", 422: "Invalid",
            500: "InternalError"}
 FAULT_KINDS = ("drop", "garbage", "stall", "http410", "error410event", "status500", "slow")
-FAULT_TARGETS = ("watch", "list", "get", "create", "update", "patch", "delete", "write", "any")
+# "continue": only lists that carry a continue token (their later pages)
+FAULT_TARGETS = ("watch", "list", "continue", "get", "create", "update", "patch", "delete",
+                 "write", "any")
 WRITE_VERBS = ("create", "update", "patch", "delete")
 GARBAGE = b'{"type":"ADDED","object":{"metadata":\x00\xff not json }}}\n'
 STALL_SECONDS = 3600
@@ -395,6 +399,7 @@ class Store:
         self.floor = self.rv              # history holds every event with rv > floor
         self.snapshots = OrderedDict()    # (resource, rv) -> sorted [(key, obj)]
         self.faults = []
+        self.cont_pad = 0                 # --continue-pad
         self.conns = set()
         self.stopping = False
         self.counts = {}
@@ -472,7 +477,8 @@ class Store:
         with self.lock:
             if query.get("continue"):
                 try:
-                    tok = json.loads(base64.urlsafe_b64decode(query["continue"].encode()))
+                    raw = query["continue"].split("~")[0]  # drop --continue-pad's tail
+                    tok = json.loads(base64.urlsafe_b64decode(raw.encode()))
                     at, after = int(tok["rv"]), tuple(tok["start"])
                 except (ValueError, KeyError, TypeError):
                     raise ApiError(400, "continue key is not valid: %r" % query["continue"])
@@ -498,6 +504,8 @@ class Store:
                 continue
             if limit and len(out) == limit:
                 cont = base64.urlsafe_b64encode(dumps({"rv": at, "start": list(last)})).decode()
+                if self.cont_pad:
+                    cont += "~" + "/" * self.cont_pad
                 break
             out.append(obj)
             last = key
@@ -655,12 +663,14 @@ class Store:
                 self.faults.append(fault)
             return list(self.faults)
 
-    def take_fault(self, verb, resource):
+    def take_fault(self, verb, resource, query=None):
         """Consume and return the first queued fault matching this request, or None."""
+        cont = verb == "list" and bool((query or {}).get("continue"))
         with self.lock:
             for fault in self.faults:
                 target = fault["target"]
-                if (target in ("any", verb) or (target == "write" and verb in WRITE_VERBS)) \
+                if (target in ("any", verb) or (target == "write" and verb in WRITE_VERBS)
+                        or (target == "continue" and cont)) \
                         and fault["resource"] in ("any", resource):
                     fault["count"] -= 1
                     if fault["count"] <= 0:
@@ -1020,7 +1030,7 @@ class Handler(BaseHTTPRequestHandler):
                 (sub and verb == "delete"):
             raise ApiError(405, "the server does not allow this method on the requested "
                            "resource", "MethodNotAllowed")
-        fault = store.take_fault(verb, resource)
+        fault = store.take_fault(verb, resource, query)
         store.record(verb, resource, ns, query, fault)
         kind = fault["kind"] if fault else None
         if kind in ("http410", "error410event") and not (kind == "error410event" and is_watch):
@@ -1259,12 +1269,16 @@ def main(argv=None):
                     help="seconds between watch bookmarks (0 disables)")
     ap.add_argument("--history", type=int, default=10000, help="events kept for watch resume")
     ap.add_argument("--log", help="append a request log to this file")
+    ap.add_argument("--continue-pad", type=int, default=0, metavar="N",
+                    help="append '~' and N '/' to continue tokens (long, escaped in URLs)")
     args = ap.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         ap.error("--tls-cert and --tls-key go together")
     host, port, family = args.listen
     log_file = open(args.log, "a") if args.log else None
-    server = FakeServer((host, port), family, Store(args.history), args.token_file,
+    store = Store(args.history)
+    store.cont_pad = args.continue_pad
+    server = FakeServer((host, port), family, store, args.token_file,
                         args.bookmark_interval, log_file)
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

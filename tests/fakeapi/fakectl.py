@@ -332,7 +332,8 @@ def build_parser():
     p = add("fault", cmd_fault, "queue a fault")
     p.add_argument("kind", choices=("drop", "garbage", "stall", "http410", "error410event",
                                     "status500", "slow"))
-    p.add_argument("--target", default="any")
+    p.add_argument("--target", default="any",
+                   help="watch, list, continue (lists with a token), get, ..., write, any")
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--after", type=int, default=0, help="events before the fault (watch)")
     p.add_argument("--resource", default="any")

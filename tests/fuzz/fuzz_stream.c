@@ -4,9 +4,10 @@
  *
  * The first byte picks a chunk size; the rest is fed to the framer in
  * chunks of that size, and every object it yields goes through the event
- * parser and both object decoders, then through the renderer, exactly as
- * the watcher does.  Whatever the input, nothing may crash, leak or read
- * out of bounds, and every rendered address must print back the same.
+ * parser (pruned to each resource's shape), the streaming list reader and
+ * both object decoders, then through the renderer, as the watcher does.  Whatever the input,
+ * nothing may crash, leak or read out of bounds, and every rendered address must print back the
+ * same.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,28 +23,52 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct store *st;
 
+/* Decode obj as both kinds into the store, as the watcher does. */
+static void decode_both(const json_t *obj, const char *port_name)
+{
+    struct decode_ctx dc = {.kind = "pod", .port_name = port_name};
+    struct k8s_obj o;
+    char err[160];
+
+    if (k8s_decode_pod(obj, &dc, &o, err, sizeof(err)) == 0)
+        store_put(st, &o);
+    k8s_obj_clear(&o);
+    dc.kind = "endpointslice";
+    if (k8s_decode_slice(obj, &dc, &o, err, sizeof(err)) == 0)
+        store_put(st, &o);
+    k8s_obj_clear(&o);
+}
+
+static int on_item(void *ctx, const json_t *item, bool truncated)
+{
+    if (!truncated)
+        decode_both(item, ctx);
+    return 0;
+}
+
 static int on_object(void *ctx, const char *obj, size_t len)
 {
+    static const struct k8s_shape *const shapes[] = {&k8s_pod_shape, &k8s_slice_shape};
     struct k8s_event ev;
     struct k8s_list list;
+    struct k8s_list_reader lr;
     char err[160];
-    struct decode_ctx dc = {.kind = "pod", .port_name = ctx};
 
-    if (k8s_event_parse(obj, len, &ev, err, sizeof(err)) == 0) {
-        struct k8s_obj o;
-        if (k8s_decode_pod(ev.object, &dc, &o, err, sizeof(err)) == 0)
-            store_put(st, &o);
-        k8s_obj_clear(&o);
-        dc.kind = "endpointslice";
-        if (k8s_decode_slice(ev.object, &dc, &o, err, sizeof(err)) == 0)
-            store_put(st, &o);
-        k8s_obj_clear(&o);
-        if (ev.type == K8S_DELETED)
-            store_delete(st, k8s_obj_name(ev.object));
-        k8s_event_clear(&ev);
+    for (size_t s = 0; s < 2; s++) {
+        if (k8s_event_parse(obj, len, shapes[s], &ev, err, sizeof(err)) == 0) {
+            if (!ev.truncated)
+                decode_both(ev.object, ctx);
+            if (ev.type == K8S_DELETED)
+                store_delete(st, k8s_obj_name(ev.object));
+            k8s_event_clear(&ev);
+        }
+        /* the same bytes as a list page, streamed in two pieces */
+        if (k8s_list_begin(&lr, shapes[s], 1 << 20, on_item, ctx) == 0 &&
+            k8s_list_feed(&lr, obj, len / 2, err, sizeof(err)) == 0 &&
+            k8s_list_feed(&lr, obj + len / 2, len - len / 2, err, sizeof(err)) == 0)
+            k8s_list_end(&lr, &list, err, sizeof(err));
+        k8s_list_free(&lr);
     }
-    if (k8s_list_parse(obj, len, &list, err, sizeof(err)) == 0)
-        k8s_list_clear(&list);
     return 0;
 }
 

@@ -8,11 +8,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "k8s_object.h"
+
+static int endpoint_cmp_exact(const struct endpoint *a, const struct endpoint *b)
+{
+    return netaddr_cmp(&a->addr, &b->addr) || a->port != b->port;
+}
 
 static int warnings;
 static char last_reason[160];
@@ -26,20 +32,72 @@ static void count_warn(void *arg, const char *name, const char *reason, const ch
 static struct decode_ctx pod_ctx = {.kind = "pod", .warn = count_warn};
 static struct decode_ctx slice_ctx = {.kind = "endpointslice", .warn = count_warn};
 
-/* Decode text with fn; returns the rc and fills obj. */
-static int decode(int (*fn)(const json_t *, const struct decode_ctx *, struct k8s_obj *, char *,
-                            size_t),
-                  const struct decode_ctx *dc, const char *text, struct k8s_obj *obj)
+typedef int (*decode_fn)(const json_t *, const struct decode_ctx *, struct k8s_obj *, char *,
+                         size_t);
+
+/* The item of a one-item list, as the watcher's list reader hands it over. */
+struct one_item {
+    decode_fn fn;
+    const struct decode_ctx *dc;
+    struct k8s_obj *obj;
+    int rc, calls;
+};
+
+static int decode_item(void *arg, const json_t *item, bool truncated)
+{
+    struct one_item *it = arg;
+    char err[160];
+
+    assert_false(truncated);
+    it->calls++;
+    it->rc = it->fn(item, it->dc, it->obj, err, sizeof(err));
+    return 0;
+}
+
+/*
+ * Decode text with fn, twice: from the whole jansson tree (what the
+ * controller did before pruning) and from what the resource's shape keeps
+ * of it as a list item, byte by byte.  Both must give the same result, the
+ * same endpoints and the same warnings.  Returns the rc and fills obj.
+ */
+static int decode(decode_fn fn, const struct decode_ctx *dc, const char *text, struct k8s_obj *obj)
 {
     json_error_t jerr;
     json_t *j = json_loads(text, 0, &jerr);
     char err[160];
-    int rc;
+    int rc, whole_warnings;
+    struct k8s_obj pruned;
+    struct one_item it = {.fn = fn, .dc = dc, .obj = &pruned};
+    struct k8s_list_reader lr;
+    struct k8s_list l;
+    char list[4096];
+    int n = snprintf(list, sizeof(list),
+                     "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[%s]}", text);
 
     assert_non_null(j);
+    assert_true(n > 0 && (size_t)n < sizeof(list));
     warnings = 0;
     rc = fn(j, dc, obj, err, sizeof(err));
     json_decref(j);
+    whole_warnings = warnings;
+
+    warnings = 0;
+    assert_int_equal(k8s_list_begin(&lr, fn == k8s_decode_pod ? &k8s_pod_shape : &k8s_slice_shape,
+                                    1 << 20, decode_item, &it),
+                     0);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(k8s_list_feed(&lr, list + i, 1, err, sizeof(err)), 0);
+    assert_int_equal(k8s_list_end(&lr, &l, err, sizeof(err)), 0);
+    k8s_list_free(&lr);
+    assert_int_equal(it.calls, 1);
+    assert_int_equal(it.rc, rc);
+    assert_int_equal(warnings, whole_warnings);
+    assert_int_equal(pruned.n_eps, obj->n_eps);
+    if (obj->name)
+        assert_string_equal(pruned.name, obj->name);
+    for (size_t i = 0; i < obj->n_eps; i++)
+        assert_int_equal(endpoint_cmp_exact(&pruned.eps[i], &obj->eps[i]), 0);
+    k8s_obj_clear(&pruned);
     return rc;
 }
 
@@ -275,12 +333,12 @@ static void events(void **state)
     const char *gone = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,"
                        "\"message\":\"too old resource version\"}}";
 
-    assert_int_equal(k8s_event_parse(ok, strlen(ok), &ev, err, sizeof(err)), 0);
+    assert_int_equal(k8s_event_parse(ok, strlen(ok), &k8s_pod_shape, &ev, err, sizeof(err)), 0);
     assert_int_equal(ev.type, K8S_MODIFIED);
     assert_string_equal(ev.rv, "123");
     k8s_event_clear(&ev);
 
-    assert_int_equal(k8s_event_parse(gone, strlen(gone), &ev, err, sizeof(err)), 0);
+    assert_int_equal(k8s_event_parse(gone, strlen(gone), &k8s_pod_shape, &ev, err, sizeof(err)), 0);
     assert_int_equal(ev.type, K8S_ERROR);
     assert_int_equal(ev.code, 410);
     assert_string_equal(ev.message, "too old resource version");
@@ -300,7 +358,9 @@ static void events(void **state)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
-        assert_int_equal(k8s_event_parse(bad[i], strlen(bad[i]), &ev, err, sizeof(err)), -EBADMSG);
+        assert_int_equal(
+            k8s_event_parse(bad[i], strlen(bad[i]), &k8s_slice_shape, &ev, err, sizeof(err)),
+            -EBADMSG);
         assert_true(strlen(err) > 0);
         assert_null(ev.root);
     }
@@ -308,39 +368,168 @@ static void events(void **state)
     char big[256];
     snprintf(big, sizeof(big),
              "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"%0100d\"}}}", 1);
-    assert_int_equal(k8s_event_parse(big, strlen(big), &ev, err, sizeof(err)), -EBADMSG);
+    assert_int_equal(k8s_event_parse(big, strlen(big), &k8s_pod_shape, &ev, err, sizeof(err)),
+                     -EBADMSG);
+}
+
+static int count_item(void *arg, const json_t *item, bool truncated)
+{
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* Read a whole list response in chunks of size chunk; returns feed/end's rc. */
+static int read_list(const char *text, size_t chunk, struct k8s_list *l, int *items)
+{
+    struct k8s_list_reader lr;
+    char err[160] = "";
+    size_t len = strlen(text);
+    int rc;
+
+    *items = 0;
+    assert_int_equal(k8s_list_begin(&lr, &k8s_pod_shape, 1 << 20, count_item, items), 0);
+    for (size_t off = 0; off < len; off += chunk) {
+        rc =
+            k8s_list_feed(&lr, text + off, len - off < chunk ? len - off : chunk, err, sizeof(err));
+        if (rc < 0)
+            goto out;
+    }
+    rc = k8s_list_end(&lr, l, err, sizeof(err));
+out:
+    if (rc == -EBADMSG)
+        assert_true(strlen(err) > 0);
+    k8s_list_free(&lr);
+    return rc;
 }
 
 static void lists(void **state)
 {
     struct k8s_list l;
-    char err[160];
+    int items;
     const char *page = "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"77\","
                        "\"continue\":\"abc=\"},\"items\":[{},{}]}";
     const char *empty = "{\"kind\":\"PodList\",\"metadata\":{\"resourceVersion\":\"78\"},"
                         "\"items\":null}";
+    /* the envelope may come after the items */
+    const char *late = "{\"items\":[{\"metadata\":{\"name\":\"a\"}}],\"metadata\":"
+                       "{\"resourceVersion\":\"79\"}}";
 
-    assert_int_equal(k8s_list_parse(page, strlen(page), &l, err, sizeof(err)), 0);
-    assert_string_equal(l.rv, "77");
-    assert_string_equal(l.cont, "abc=");
-    assert_int_equal(json_array_size(l.items), 2);
-    k8s_list_clear(&l);
-
-    assert_int_equal(k8s_list_parse(empty, strlen(empty), &l, err, sizeof(err)), 0);
+    for (size_t chunk = 1; chunk <= strlen(page); chunk++) {
+        assert_int_equal(read_list(page, chunk, &l, &items), 0);
+        assert_string_equal(l.rv, "77");
+        assert_string_equal(l.cont, "abc=");
+        assert_int_equal(items, 2);
+    }
+    assert_int_equal(read_list(empty, 5, &l, &items), 0);
     assert_string_equal(l.cont, "");
-    assert_int_equal(json_array_size(l.items), 0);
-    k8s_list_clear(&l);
+    assert_int_equal(items, 0);
+    assert_int_equal(read_list(late, 3, &l, &items), 0);
+    assert_string_equal(l.rv, "79");
+    assert_int_equal(items, 1);
 
-    static const char *bad[] = {
+    char longcont[K8S_CONTINUE_MAX + 200];
+    snprintf(longcont, sizeof(longcont),
+             "{\"metadata\":{\"resourceVersion\":\"1\",\"continue\":\"%0*d\"},\"items\":[]}",
+             K8S_CONTINUE_MAX + 1, 7);
+    const char *bad[] = {
         "{\"items\":[]}",
         "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":{}}",
         "{\"metadata\":{\"resourceVersion\":\"1\",\"continue\":\"a b\"},\"items\":[]}",
         "{\"metadata\":{},\"items\":[]}",
+        "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[]",
+        "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[],\"items\":[]}",
+        "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[]}{}",
+        "[]",
         "<html>502 Bad Gateway</html>",
         "",
+        longcont,
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(k8s_list_parse(bad[i], strlen(bad[i]), &l, err, sizeof(err)), -EBADMSG);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        for (size_t chunk = 1; chunk < 8; chunk += 3)
+            assert_int_equal(read_list(bad[i], chunk, &l, &items), -EBADMSG);
+    }
+}
+
+/* The size cap of a list counts bytes read, whatever they are. */
+static void list_byte_cap(void **state)
+{
+    struct k8s_list_reader lr;
+    char err[160];
+    int items = 0;
+    const char *page = "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{},{},{}]}";
+
+    assert_int_equal(k8s_list_begin(&lr, &k8s_pod_shape, 20, count_item, &items), 0);
+    assert_int_equal(k8s_list_feed(&lr, page, 20, err, sizeof(err)), 0);
+    assert_int_equal(k8s_list_feed(&lr, page + 20, 1, err, sizeof(err)), -EMSGSIZE);
+    k8s_list_free(&lr);
+}
+
+/* An event of "ADDED" pod "h" whose status.conditions (read) or spec (not read) holds fill. */
+static char *hostile_event(const char *where, const char *unit, size_t n)
+{
+    size_t ul = strlen(unit), cap = n * (ul + 1) + 512, len;
+    char *text = malloc(cap);
+
+    assert_non_null(text);
+    len = (size_t)snprintf(text, cap,
+                           "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"h\","
+                           "\"resourceVersion\":\"9\"},%s",
+                           strcmp(where, "spec") == 0 ? "\"spec\":{\"x\":["
+                                                      : "\"status\":{\"podIP\":\"10.0.0.1\","
+                                                        "\"conditions\":[");
+    for (size_t i = 0; i < n; i++) {
+        memcpy(text + len, unit, ul);
+        len += ul;
+        text[len++] = ',';
+    }
+    len--; /* the last comma */
+    len += (size_t)snprintf(text + len, cap - len, "]%s}}",
+                            strcmp(where, "spec") == 0
+                                ? "},\"status\":{\"podIP\":\"10.0.0.1\",\"conditions\":[{"
+                                  "\"type\":\"Ready\",\"status\":\"True\"}]}"
+                                : "}");
+    return text;
+}
+
+/*
+ * Hostile shapes: where nothing is read they cost nothing and the pod
+ * decodes; where the decoder reads, the caps mark the event truncated
+ * (the watcher then skips the object by name) instead of growing a tree.
+ */
+static void hostile_shapes(void **state)
+{
+    static const struct {
+        const char *where, *unit;
+        size_t n;
+        bool truncated;
+    } cases[] = {
+        {"spec", "{}", 200000, false},
+        {"spec", "[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]", 20000, false},
+        {"spec", "0", 200000, false},
+        {"status", "{}", K8S_MAX_VALUES, true},
+        {"status", "0", K8S_MAX_VALUES, true},
+        {"status", "{}", 1000, false},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *text = hostile_event(cases[i].where, cases[i].unit, cases[i].n);
+        struct k8s_event ev;
+        char err[160];
+
+        assert_int_equal(k8s_event_parse(text, strlen(text), &k8s_pod_shape, &ev, err, sizeof(err)),
+                         0);
+        assert_int_equal(ev.truncated, cases[i].truncated);
+        assert_string_equal(k8s_obj_name(ev.object), "h");
+        assert_string_equal(ev.rv, "9");
+        if (!ev.truncated) {
+            struct k8s_obj o;
+            assert_int_equal(k8s_decode_pod(ev.object, &pod_ctx, &o, err, sizeof(err)), 0);
+            assert_int_equal(o.n_eps, strcmp(cases[i].where, "spec") == 0 ? 1 : 0);
+            k8s_obj_clear(&o);
+        }
+        k8s_event_clear(&ev);
+        free(text);
+    }
 }
 
 static void status_body(void **state)
@@ -368,6 +557,8 @@ int main(void)
         cmocka_unit_test(slice_address_types),
         cmocka_unit_test(events),
         cmocka_unit_test(lists),
+        cmocka_unit_test(list_byte_cap),
+        cmocka_unit_test(hostile_shapes),
         cmocka_unit_test(status_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
