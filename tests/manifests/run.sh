@@ -2,7 +2,9 @@
 # run.sh - offline checks of manifests/: every object against the Kubernetes
 # OpenAPI schemas with unknown fields refused (check.mjs), broken copies that
 # must be refused, the Kustomization naming exactly the files `kubectl apply
-# -f manifests/` reads, kubectl itself reading both ways, the ConfigMap's
+# -f manifests/` reads (among them copies that give the load balancer more
+# privilege than it needs, or the backends less protection than Pod
+# Security restricted), kubectl itself reading both ways, the ConfigMap's
 # BGP settings accepted by exabgp-helper, and the sample web's nginx
 # configuration answering with the pod's address.  Needs node and npm (Debian's
 # nodejs works), kubectl (Debian's kubernetes-client if there is none), and
@@ -66,6 +68,51 @@ expect_bad "missing ConfigMap key" 30-loadbalancer.yaml 's/key: hold-time/key: h
     'env HOLD_TIME: ConfigMap ipvs-lb has no key "holdtime"'
 expect_bad "mount without volume" 30-loadbalancer.yaml '0,/- name: keepalived-conf/s//- name: keepalived-cfg/' \
     'names no volume'
+
+# least privilege of the load balancer (check.mjs's LB_CONTAINERS)
+expect_bad "no pod-level seccomp" 30-loadbalancer.yaml '/^        seccompProfile: {type: RuntimeDefault}$/d' \
+    'container prepare: seccompProfile is not RuntimeDefault'
+expect_bad "SYS_MODULE back in ipvs" 30-loadbalancer.yaml 's/add: \["NET_ADMIN"\]$/add: ["NET_ADMIN", "SYS_MODULE"]/' \
+    'container ipvs: adds SYS_MODULE beyond NET_ADMIN'
+expect_bad "ipvs loading modules" 30-loadbalancer.yaml 's/value: "forward,conntrack,masquerade"/value: "modules,forward,conntrack,masquerade"/' \
+    'container ipvs: IPVS_PREPARE "modules,forward,conntrack,masquerade" includes the modules step'
+expect_bad "ipvs mounting /lib/modules" 30-loadbalancer.yaml '0,/- name: keepalived-conf/s//- name: lib-modules/' \
+    "container ipvs: mounts the node's /lib/modules but loads no modules"
+expect_bad "token in the exabgp container" 30-loadbalancer.yaml \
+    's|^              mountPath: /etc/exabgp$|&\n            - name: kube-api-access\n              mountPath: /var/run/secrets/kubernetes.io/serviceaccount|' \
+    'container exabgp: mounts the service-account token (kube-api-access) but does not talk to the API'
+expect_bad "token in every container" 30-loadbalancer.yaml 's/automountServiceAccountToken: false/automountServiceAccountToken: true/' \
+    'automountServiceAccountToken is not false'
+expect_bad "token volume without the CA" 30-loadbalancer.yaml 's/name: kube-root-ca.crt/name: kube-root-ca/' \
+    'container ipvs: the volume at /var/run/secrets/kubernetes.io/serviceaccount lacks ca.crt'
+expect_bad "controller not told the backends' namespace" 30-loadbalancer.yaml '/name: IPVS_CONTROLLER_NAMESPACE/,+2d' \
+    'container ipvs: IPVS_CONTROLLER_NAMESPACE does not come from a ConfigMap key'
+expect_bad "backends in the load balancer's namespace" 20-config.yaml 's/namespace: "k8s-ipvs-lb-web"/namespace: "k8s-ipvs-lb"/' \
+    "ServiceAccount k8s-ipvs-lb/ipvs-lb may not get pods in the backends' namespace k8s-ipvs-lb"
+expect_bad "Role outside the backends' namespace" 10-rbac.yaml 's/namespace: k8s-ipvs-lb-web/namespace: default/' \
+    "may not list endpointslices in the backends' namespace k8s-ipvs-lb-web"
+expect_bad "Role granting writes" 10-rbac.yaml '0,/verbs: \["get", "list", "watch"\]/s//verbs: ["get", "list", "watch", "delete"]/' \
+    'Role k8s-ipvs-lb-web/ipvs-lb-backends grants delete on pods: the controller only reads'
+# the backends' namespace and the sample web under Pod Security restricted
+# (check.mjs's POD_SECURITY table)
+expect_bad "backends' namespace privileged" 00-namespace.yaml 's/enforce: restricted/enforce: privileged/' \
+    "Namespace k8s-ipvs-lb-web: enforces Pod Security privileged"
+expect_bad "web as root" 40-sample-web.yaml '/runAsNonRoot: true/d' \
+    'Pod Security restricted (running as non-root): container nginx: runAsNonRoot is not true'
+expect_bad "web as uid 0" 40-sample-web.yaml 's/runAsUser: 101/runAsUser: 0/' \
+    'Pod Security restricted (non-root user): container nginx: runAsUser is 0'
+expect_bad "web may escalate" 40-sample-web.yaml 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/' \
+    'Pod Security restricted (privilege escalation): container nginx: allowPrivilegeEscalation is not false'
+expect_bad "web keeps capabilities" 40-sample-web.yaml 's/drop: \["ALL"\]/drop: ["NET_RAW"]/' \
+    'Pod Security restricted (capabilities (restricted)): container nginx: capabilities.drop lacks ALL'
+expect_bad "web adds a capability" 40-sample-web.yaml 's/drop: \["ALL"\]/&\n              add: ["NET_ADMIN"]/' \
+    'Pod Security restricted (capabilities (baseline)): container nginx: adds NET_ADMIN'
+expect_bad "web without seccomp" 40-sample-web.yaml '/seccompProfile/d' \
+    'Pod Security restricted (seccomp (restricted)): container nginx: seccompProfile is neither RuntimeDefault nor Localhost'
+expect_bad "web with a hostPath" 40-sample-web.yaml 's/emptyDir: {sizeLimit: 64Mi}/hostPath: {path: \/var\/cache}/' \
+    'Pod Security restricted (hostPath volumes): volume cache is a hostPath'
+expect_bad "web on the host network" 40-sample-web.yaml 's/^      automountServiceAccountToken: false$/&\n      hostNetwork: true/' \
+    'Pod Security restricted (host namespaces): hostNetwork: true'
 
 # 3. -k and -f apply the same objects.  The kustomization may not be a
 # *.yaml here, or -f would try to apply it.
