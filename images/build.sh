@@ -20,7 +20,7 @@ Usage: images/build.sh [--base IMAGE] [--tag TAG] [--rebuild-base] [--no-deps]
                    (default: localhost/k8s-ipvs-lb/debian:bookworm, made with debootstrap)
   --tag TAG        tag of the two images (default: the project version)
   --rebuild-base   make the debootstrap base again even if it exists
-  --no-deps        do not install podman, runc and debootstrap with apt-get
+  --no-deps        do not install podman, runc, catatonit and debootstrap with apt-get
 
 Environment: CONTAINERS_CONF (default images/containers.conf),
 DEBIAN_MIRROR (default: the first bookworm main URI in this machine's apt
@@ -62,7 +62,9 @@ EXABGP_IMAGE=localhost/k8s-ipvs-lb/exabgp:$TAG
 
 if [ "$DEPS" = 1 ]; then
     missing=()
-    for p in podman runc debootstrap; do
+    # catatonit: podman kube play builds its pause image from it (a mere
+    # Recommends of podman, so --no-install-recommends leaves it out)
+    for p in podman runc catatonit debootstrap; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then
