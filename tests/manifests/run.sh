@@ -151,7 +151,9 @@ grep -q "route $(cm service-prefixes) next-hop 10.0.0.106" <<<"$out" || { echo "
 grep -q "$(cm service-prefixes) via 172.16.1.2 dev docker0" <<<"$out" || { echo "$out"; fail "dry run does not route $(cm service-prefixes) to the pod"; }
 pass "exabgp-helper --dry-run accepts the ConfigMap's BGP settings"
 # 5. the sample web pods' nginx configuration answers with the pod's
-# address, on the port the ConfigMap sends traffic to
+# address, on the port the ConfigMap sends traffic to, run as the pod runs
+# it under Pod Security restricted: the manifest's runAsUser, no
+# capabilities, no new privileges
 WEB_IP=172.16.9.2
 ip -n "$NODE_NS" link add eth0 type veth peer name web0
 ip -n "$NODE_NS" addr add "$WEB_IP/24" dev eth0
@@ -162,12 +164,19 @@ ip -n "$NODE_NS" link set lo up
     const cm = parseAllDocuments(readFileSync(process.argv[1], "utf8")).map((d) => d.toJS())
         .find((o) => o?.kind === "ConfigMap" && o.metadata.name === "web-nginx");
     process.stdout.write(cm.data["default.conf"]);' "$M/40-sample-web.yaml") >"$TMP/default.conf"
-printf '%s\n' "daemon off;" "pid $TMP/nginx.pid;" "error_log $TMP/nginx.err;" \
+WEB_UID=$(sed -n 's/^ *runAsUser: \([0-9]*\)$/\1/p' "$M/40-sample-web.yaml")
+[ -n "$WEB_UID" ] && [ "$WEB_UID" != 0 ] || fail "40-sample-web.yaml has no non-root runAsUser"
+chmod 711 "$TMP"
+mkdir "$TMP/run"
+chown "$WEB_UID:$WEB_UID" "$TMP/run"
+printf '%s\n' "daemon off;" "pid $TMP/run/nginx.pid;" "error_log stderr;" \
     "events { worker_connections 64; }" "http {" "    access_log off;" \
-    "    client_body_temp_path $TMP/tmp-body;" "    proxy_temp_path $TMP/tmp-proxy;" \
-    "    fastcgi_temp_path $TMP/tmp-fastcgi;" "    uwsgi_temp_path $TMP/tmp-uwsgi;" \
-    "    scgi_temp_path $TMP/tmp-scgi;" "    include $TMP/default.conf;" "}" >"$TMP/nginx.conf"
-ip netns exec "$NODE_NS" nginx -e "$TMP/nginx.err" -c "$TMP/nginx.conf" &
+    "    client_body_temp_path $TMP/run/tmp-body;" "    proxy_temp_path $TMP/run/tmp-proxy;" \
+    "    fastcgi_temp_path $TMP/run/tmp-fastcgi;" "    uwsgi_temp_path $TMP/run/tmp-uwsgi;" \
+    "    scgi_temp_path $TMP/run/tmp-scgi;" "    include $TMP/default.conf;" "}" >"$TMP/nginx.conf"
+ip netns exec "$NODE_NS" setpriv --reuid "$WEB_UID" --regid "$WEB_UID" --clear-groups \
+    --inh-caps=-all --bounding-set=-all --no-new-privs \
+    nginx -e /dev/stderr -c "$TMP/nginx.conf" 2>>"$TMP/nginx.err" &
 NGINX=$!
 trap 'kill "$NGINX" 2>/dev/null; wait "$NGINX" 2>/dev/null; rm -rf "$TMP"; ip netns del "$NODE_NS" 2>/dev/null || true' EXIT
 body=""
@@ -176,5 +185,9 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 [ "$body" = "$WEB_IP" ] || { cat "$TMP/nginx.err" 2>/dev/null; fail "the sample's nginx on port $(cm target-port) answered '$body', not its address $WEB_IP"; }
-pass "the sample web's nginx answers with the pod's address ($body) on the ConfigMap's target-port $(cm target-port)"
+for pid in $NGINX $(pgrep -P "$NGINX"); do
+    st=$(awk '$1 == "Uid:" { u = $2 } $1 == "CapEff:" { c = $2 } END { print u, c }' "/proc/$pid/status")
+    [ "$st" = "$WEB_UID 0000000000000000" ] || fail "nginx process $pid runs as uid/CapEff '$st', want '$WEB_UID 0000000000000000'"
+done
+pass "the sample web's nginx, as uid $WEB_UID with no capabilities, answers with the pod's address ($body) on the ConfigMap's target-port $(cm target-port)"
 echo "manifests: all checks passed"
