@@ -56,6 +56,33 @@ for n in 1 2 3; do
 done
 pass "client -> router (ECMP) -> IPVS -> every web pod"
 
+# The ipvs container as manifests/ runs it holds no SYS_MODULE: once the
+# init container has loaded the modules, the steps of its IPVS_PREPARE pass
+# without it, and a scheduler nobody loaded (lb-algo changed, only that
+# container restarted) is loaded by the kernel itself when a virtual server
+# first names it.  NO_SYS_MODULE drops it from the bounding and inheritable
+# sets, so what it runs has it in none of its sets (root's exec gives
+# permitted = inheritable | bounding).
+NO_SYS_MODULE=(setpriv --bounding-set -sys_module --inh-caps -sys_module)
+eff=$("${NO_SYS_MODULE[@]}" sed -n 's/^CapEff:\t//p' /proc/self/status)
+[ $(((16#$eff >> 16) & 1)) = 0 ] || fail "setpriv left SYS_MODULE in CapEff $eff"
+[ ! -e /sys/module/ip_vs_nq ] || fail "ip_vs_nq is loaded already; the modprobe control needs one that is not"
+if refused=$("${NO_SYS_MODULE[@]}" modprobe ip_vs_nq 2>&1); then fail "modprobe without SYS_MODULE succeeded"; fi
+prep=$(grep -A1 'name: IPVS_PREPARE' "$SRC/manifests/30-loadbalancer.yaml" | sed -n 's/^ *value: "\(.*\)"$/\1/p')
+[ -n "$prep" ] || fail "manifests/30-loadbalancer.yaml sets no IPVS_PREPARE for the ipvs container"
+out=$(ip netns exec "$RIG-lb1" "${NO_SYS_MODULE[@]}" env IPVS_PREPARE="$prep" IPVS_CONTROLLER_LB_ALGO=rr \
+    sh "$SRC/images/ipvs/ipvs-entrypoint" prepare 2>&1) || fail "the ipvs container's steps ($prep) without SYS_MODULE: $out"
+echo "ipvs container's IPVS_PREPARE=$prep without SYS_MODULE: passed${out:+ ($out)}"
+sched=sed
+[ ! -e /sys/module/ip_vs_$sched ] || fail "ip_vs_$sched is loaded already; pick a scheduler nobody uses"
+ip netns add "$RIG-sched"
+echo "$RIG-sched" >>"$RIG_DIR/netns"
+ip netns exec "$RIG-sched" "${NO_SYS_MODULE[@]}" ipvsadm -A -t 10.9.9.9:80 -s "$sched" ||
+    fail "a virtual server with scheduler $sched could not be added without SYS_MODULE"
+ip netns exec "$RIG-sched" ipvsadm -Ln | grep -q "10.9.9.9:80 $sched" || fail "the virtual server has not scheduler $sched"
+[ -e /sys/module/ip_vs_$sched ] || fail "ip_vs_$sched is not loaded, yet a virtual server uses it"
+pass "without SYS_MODULE: the ipvs container's steps pass, and the kernel loads ip_vs_$sched for a new lb-algo (modprobe itself: $(tr '\n' ' ' <<<"$refused"))"
+
 # A web pod added, then removed: every load balancer's IPVS table holds
 # exactly the web pods the API has, the new one included, then without it.
 # The reaction is measured from the API server's answer to the change (its
