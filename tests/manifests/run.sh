@@ -178,7 +178,9 @@ ip netns exec "$NODE_NS" setpriv --reuid "$WEB_UID" --regid "$WEB_UID" --clear-g
     --inh-caps=-all --bounding-set=-all --no-new-privs \
     nginx -e /dev/stderr -c "$TMP/nginx.conf" 2>>"$TMP/nginx.err" &
 NGINX=$!
-trap 'kill "$NGINX" 2>/dev/null; wait "$NGINX" 2>/dev/null; rm -rf "$TMP"; ip netns del "$NODE_NS" 2>/dev/null || true' EXIT
+# (errexit holds in the trap too: a kill of an nginx that already exited
+# must not stop it before the namespace is gone)
+trap 'kill "$NGINX" 2>/dev/null || true; wait "$NGINX" 2>/dev/null || true; rm -rf "$TMP"; ip netns del "$NODE_NS" 2>/dev/null || true' EXIT
 body=""
 for _ in $(seq 50); do
     body=$(ip netns exec "$NODE_NS" curl -sf --max-time 1 "http://$WEB_IP:$(cm target-port)/" 2>/dev/null) && break
