@@ -20,10 +20,12 @@ Usage: images/build.sh [--base IMAGE] [--tag TAG] [--rebuild-base] [--no-deps]
                    (default: localhost/k8s-ipvs-lb/debian:bookworm, made with debootstrap)
   --tag TAG        tag of the two images (default: the project version)
   --rebuild-base   make the debootstrap base again even if it exists
-  --no-deps        do not install podman, runc and debootstrap with apt-get
+  --no-deps        do not install podman, runc, catatonit and debootstrap with apt-get
 
 Environment: CONTAINERS_CONF (default images/containers.conf),
-DEBIAN_MIRROR (default http://deb.debian.org/debian).
+DEBIAN_MIRROR (default: the first bookworm main URI in this machine's apt
+sources), DEBIAN_SECURITY_MIRROR (default: likewise for bookworm-security;
+"none" leaves the security suite out of the base image's sources).
 EOF
 }
 
@@ -48,14 +50,21 @@ done
 [[ $TAG =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || die "--tag '$TAG' is not a valid image tag"
 
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/images/containers.conf}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The mirror is this machine's own (a local one where there is one), so
+# that debootstrap and the images' apt-get reach what apt-get here reaches.
+. "$PWD/scripts/apt-mirror.sh"
+MIRROR=${DEBIAN_MIRROR:-$(apt_mirror bookworm)} ||
+    die "no mirror: /etc/apt's sources have no 'bookworm main' entry; set DEBIAN_MIRROR"
+SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-$(apt_mirror bookworm-security || echo none)}
 DEFAULT_BASE=localhost/k8s-ipvs-lb/debian:bookworm
 IPVS_IMAGE=localhost/k8s-ipvs-lb/ipvs:$TAG
 EXABGP_IMAGE=localhost/k8s-ipvs-lb/exabgp:$TAG
 
 if [ "$DEPS" = 1 ]; then
     missing=()
-    for p in podman runc debootstrap; do
+    # catatonit: podman kube play builds its pause image from it (a mere
+    # Recommends of podman, so --no-install-recommends leaves it out)
+    for p in podman runc catatonit debootstrap; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     if [ ${#missing[@]} -gt 0 ]; then
@@ -81,11 +90,11 @@ make_base() {
         tail -n 20 "$tmp/debootstrap.out" >&2
         die "debootstrap bookworm from $MIRROR failed"
     fi
-    cat >"$tmp/root/etc/apt/sources.list" <<EOF
-deb $MIRROR bookworm main
-deb $MIRROR bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
-EOF
+    {
+        echo "deb $MIRROR bookworm main"
+        echo "deb $MIRROR bookworm-updates main"
+        [ "$SECURITY_MIRROR" = none ] || echo "deb $SECURITY_MIRROR bookworm-security main"
+    } >"$tmp/root/etc/apt/sources.list"
     # keep images small: what apt downloads is never kept, nor documentation
     cat >"$tmp/root/etc/apt/apt.conf.d/90slim" <<'EOF'
 APT::Install-Recommends "false";

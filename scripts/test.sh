@@ -37,6 +37,7 @@ echo "== manifests: offline against the Kubernetes schemas, unknown fields refus
 BUILD="$SRC/build/ci" bash tests/manifests/run.sh
 
 echo "== images: build both, their entry points, the manifest's pod under podman kube play"
+bash tests/images/apt-mirror.sh
 bash images/build.sh
 bash tests/images/entrypoint.sh
 BUILD="$SRC/build/ci" SRC="$SRC" bash tests/images/kube-play.sh

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # quick.sh - the testbed's smoke run, inside the VM (real IPVS): requests
 # from the client go router -> ECMP -> load balancer pod (IPVS) -> web pods
-# and reach every web pod; a web pod added or removed shows in IPVS within
-# 1 s; a load balancer pod killed loses its nexthop while requests keep
-# succeeding through the others.  Exit 0 only if all of that holds.
+# and reach every web pod; a web pod added or removed shows in the IPVS
+# table of every load balancer, as itself (the time it took is printed, not
+# asserted: under TCG it depends on the host); a load balancer pod killed
+# loses its nexthop while requests keep succeeding through the others.
+# Exit 0 only if all of that holds.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -54,17 +56,62 @@ for n in 1 2 3; do
 done
 pass "client -> router (ECMP) -> IPVS -> every web pod"
 
-# timed from the API server's answer to the change (its request log) to the
-# moment all three IPVS tables have it
+# The ipvs container as manifests/ runs it holds no SYS_MODULE: once the
+# init container has loaded the modules, the steps of its IPVS_PREPARE pass
+# without it, and a scheduler nobody loaded (lb-algo changed, only that
+# container restarted) is loaded by the kernel itself when a virtual server
+# first names it.  NO_SYS_MODULE drops it from the bounding and inheritable
+# sets, so what it runs has it in none of its sets (root's exec gives
+# permitted = inheritable | bounding).
+NO_SYS_MODULE=(setpriv --bounding-set -sys_module --inh-caps -sys_module)
+eff=$("${NO_SYS_MODULE[@]}" sed -n 's/^CapEff:\t//p' /proc/self/status)
+[ $(((16#$eff >> 16) & 1)) = 0 ] || fail "setpriv left SYS_MODULE in CapEff $eff"
+[ ! -e /sys/module/ip_vs_nq ] || fail "ip_vs_nq is loaded already; the modprobe control needs one that is not"
+if refused=$("${NO_SYS_MODULE[@]}" modprobe ip_vs_nq 2>&1); then fail "modprobe without SYS_MODULE succeeded"; fi
+prep=$(grep -A1 'name: IPVS_PREPARE' "$SRC/manifests/30-loadbalancer.yaml" | sed -n 's/^ *value: "\(.*\)"$/\1/p')
+[ -n "$prep" ] || fail "manifests/30-loadbalancer.yaml sets no IPVS_PREPARE for the ipvs container"
+out=$(ip netns exec "$RIG-lb1" "${NO_SYS_MODULE[@]}" env IPVS_PREPARE="$prep" IPVS_CONTROLLER_LB_ALGO=rr \
+    sh "$SRC/images/ipvs/ipvs-entrypoint" prepare 2>&1) || fail "the ipvs container's steps ($prep) without SYS_MODULE: $out"
+echo "ipvs container's IPVS_PREPARE=$prep without SYS_MODULE: passed${out:+ ($out)}"
+sched=sed
+[ ! -e /sys/module/ip_vs_$sched ] || fail "ip_vs_$sched is loaded already; pick a scheduler nobody uses"
+ip netns add "$RIG-sched"
+echo "$RIG-sched" >>"$RIG_DIR/netns"
+ip netns exec "$RIG-sched" "${NO_SYS_MODULE[@]}" ipvsadm -A -t 10.9.9.9:80 -s "$sched" ||
+    fail "a virtual server with scheduler $sched could not be added without SYS_MODULE"
+ip netns exec "$RIG-sched" ipvsadm -Ln | grep -q "10.9.9.9:80 $sched" || fail "the virtual server has not scheduler $sched"
+[ -e /sys/module/ip_vs_$sched ] || fail "ip_vs_$sched is not loaded, yet a virtual server uses it"
+pass "without SYS_MODULE: the ipvs container's steps pass, and the kernel loads ip_vs_$sched for a new lb-algo (modprobe itself: $(tr '\n' ' ' <<<"$refused"))"
+
+# A web pod added, then removed: every load balancer's IPVS table holds
+# exactly the web pods the API has, the new one included, then without it.
+# The reaction is measured from the API server's answer to the change (its
+# request log) to the moment all three tables have it, and printed: a
+# figure, not a pass mark (TCG's speed is the host's).  The waits' limits
+# only stop a hung run.
+ipvs_servers() { _k8s_ipvs_read "$(_k8s_ipvs_file "$1")" | sort -V | tr '\n' ' '; }
+# tables_are ADDR:PORT...: each load balancer's IPVS has exactly these
+tables_are() {
+    local want n got
+    want=$(printf '%s\n' "$@" | sort -V | tr '\n' ' ')
+    for n in 1 2 3; do
+        got=$(ipvs_servers "lb$n")
+        [ "$got" = "$want" ] || fail "lb$n's IPVS has real servers '$got', want '$want'"
+    done
+}
+mapfile -t before < <(sed 's/$/:80/' <<<"$WEB")
+tables_are "${before[@]}"
 k8s_web_add 2 web4
-k8s_wait_ipvs 4 5 lb1 lb2 lb3
+web4=$(rig_pod_ip web4):80
+k8s_wait_ipvs 4 60 lb1 lb2 lb3
 add=$(awk -v a="$(k8s_api_time '"POST /api/v1/namespaces/default/pods ')" -v b="$K8S_IPVS_AT" 'BEGIN { printf "%.3f", b - a }')
+tables_are "${before[@]}" "$web4"
 k8s_web_del web4
-k8s_wait_ipvs 3 5 lb1 lb2 lb3
+k8s_wait_ipvs 3 60 lb1 lb2 lb3
 del=$(awk -v a="$(k8s_api_time '"DELETE /api/v1/namespaces/default/pods/web4 ')" -v b="$K8S_IPVS_AT" 'BEGIN { printf "%.3f", b - a }')
-echo "web pod added: in IPVS of all 3 load balancers ${add}s after the API took it; removed: gone after ${del}s"
-awk -v a="$add" -v d="$del" 'BEGIN { exit !(a <= 1 && d <= 1) }' || fail "IPVS took longer than 1 s"
-pass "a web pod added or removed shows in IPVS within 1 s"
+tables_are "${before[@]}"
+echo "web pod $web4 added: in IPVS of all 3 load balancers ${add}s after the API took it; removed: gone after ${del}s (figures, not asserted)"
+pass "a web pod added or removed shows, as itself, in the IPVS of every load balancer"
 
 rig_pod_del lb3
 rig_wait_nexthops 10.1.1.0/24 2 15

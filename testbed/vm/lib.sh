@@ -22,8 +22,15 @@
 
 VM_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${TESTBED_CACHE:=/var/cache/k8s-ipvs-lb-testbed}"
-: "${TESTBED_MIRROR:=http://deb.debian.org/debian}"
 : "${TESTBED_SUITE:=bookworm}"
+# TESTBED_MIRROR: debootstrap's mirror; by default the one this machine's
+# apt uses for the suite (scripts/apt-mirror.sh), so a local mirror works
+# and no host is named here.  Building the root filesystem fails
+# with one line when there is none.
+if [ -z "${TESTBED_MIRROR:-}" ]; then
+    . "$VM_LIB_DIR/../../scripts/apt-mirror.sh"
+    TESTBED_MIRROR=$(apt_mirror "$TESTBED_SUITE") || TESTBED_MIRROR=""
+fi
 : "${TESTBED_EXTRA_PACKAGES:=}"     # space-separated, added to the rootfs
 : "${TESTBED_KERNEL:=}"             # e.g. linux-image-6.1.0-56-amd64 (default: what linux-image-amd64 depends on)
 
@@ -482,6 +489,10 @@ vm_ensure_cache() {
     local t0=$SECONDS tmp
     if [ ! -f "$VM_ROOTFS/.testbed-stamp" ]; then
         tmp=$TESTBED_CACHE/.tmp-rootfs-$rkey
+        [ -n "$TESTBED_MIRROR" ] || {
+            exec {lockfd}>&-
+            vm_die "no mirror: /etc/apt's sources have no '$TESTBED_SUITE main' entry; set TESTBED_MIRROR"
+        }
         if ! vm_step vm_rootfs_build "$VM_ROOTFS" "$tmp" "$TESTBED_CACHE/rootfs-build.log"; then
             vm_rmtree "$tmp"
             exec {lockfd}>&-

@@ -20,7 +20,8 @@ for img in "$IPVS_IMG" "$BGP_IMG"; do
 done
 
 NS=lbt-entry-$$
-trap 'ip netns del "$NS" 2>/dev/null || true' EXIT
+TMP=$(mktemp -d /tmp/lbt-entry.XXXXXX)
+trap 'ip netns del "$NS" 2>/dev/null || true; rm -rf "$TMP"' EXIT
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=0
@@ -50,6 +51,34 @@ ep "$IPVS_IMG" --cap-drop all --cap-add SYS_MODULE --
 [[ $OUT != *"lacks capability"* ]] || fail "SYS_MODULE given, yet: $OUT"
 expect 1 "/lib/modules/$KVER is not mounted" "SYS_MODULE but no /lib/modules"
 
+# lb-algo and IPVS_MODULES become modprobe arguments: only known words get
+# that far.  A stub modprobe first on PATH records its arguments; SYS_MODULE
+# and a /lib/modules/KVER of the test's own (empty) let the step reach it.
+mkdir -p "$TMP/stub" "$TMP/calls" "$TMP/modules/$KVER"
+printf '#!/bin/sh\necho "$*" >>/calls/modprobe\n' >"$TMP/stub/modprobe"
+chmod 755 "$TMP/stub/modprobe"
+STUB_MOUNTS=(-v "$TMP/stub:/stub:ro" -v "$TMP/calls:/calls"
+    -e PATH=/stub:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+STUB=("${STUB_MOUNTS[@]}" --cap-drop all --cap-add SYS_MODULE -v "$TMP/modules:/lib/modules:ro" -e IPVS_PREPARE=modules)
+calls() { tr '\n' '|' <"$TMP/calls/modprobe" 2>/dev/null; }
+ep "$IPVS_IMG" "${STUB[@]}" -e IPVS_CONTROLLER_LB_ALGO=wlc -- prepare
+expect 1 "modules: ip_vs loaded but /proc/net/ip_vs is missing" "lb-algo wlc: the stub modprobe is reached"
+[ "$(calls)" = "-- ip_vs|-- ip_vs_wlc|-- nf_conntrack|-- xt_ipvs|" ] || fail "lb-algo wlc: modprobe called with '$(calls)'"
+pass "lb-algo wlc: modprobe -- ip_vs, ip_vs_wlc, nf_conntrack, xt_ipvs, one module each"
+for algo in "rr floppy" "RR" "rr,wlc" "wlc " "../../x" "rr;floppy"; do
+    rm -f "$TMP/calls/modprobe"
+    ep "$IPVS_IMG" "${STUB[@]}" -e "IPVS_CONTROLLER_LB_ALGO=$algo" -- prepare
+    expect 2 "IPVS_CONTROLLER_LB_ALGO: unknown scheduler '$algo' (schedulers: rr wrr lc wlc lblc lblcr dh sh mh sed nq fo ovf twos)" \
+        "lb-algo '$algo' refused"
+    [ ! -e "$TMP/calls/modprobe" ] || fail "lb-algo '$algo': modprobe was called with '$(calls)'"
+done
+ep "$IPVS_IMG" "${STUB[@]}" -e "IPVS_MODULES=ip_vs -r" -- prepare
+expect 2 "IPVS_MODULES: '-r' is not a module name" "IPVS_MODULES with an option refused"
+[ ! -e "$TMP/calls/modprobe" ] || fail "IPVS_MODULES '-r': modprobe was called with '$(calls)'"
+ep "$IPVS_IMG" "${STUB[@]}" -e "IPVS_CONTROLLER_LB_ALGO=rr floppy" -e IPVS_PREPARE=none -- run
+expect 2 "unknown scheduler 'rr floppy'" "run checks lb-algo too, even with no steps"
+[ ! -e "$TMP/calls/modprobe" ] || fail "run: modprobe was called with '$(calls)'"
+
 ep "$IPVS_IMG" --cap-drop all --cap-add NET_ADMIN -e IPVS_PREPARE=forward -- prepare
 expect 1 "forward: cannot set net.ipv4.ip_forward=1 (it is 0): /proc/sys is read-only in this container; run 'ipvs-entrypoint prepare' in a privileged init container" \
     "ip_forward off, /proc/sys read-only"
@@ -60,6 +89,17 @@ expect 0 "forward: set net.ipv4.ip_forward=1" "privileged prepare sets ip_forwar
 ep "$IPVS_IMG" --cap-drop all --cap-add NET_ADMIN -e IPVS_PREPARE=forward -- prepare
 [[ $OUT != *"cannot set"* ]] || fail "ip_forward already 1, yet: $OUT"
 expect 0 "" "ip_forward already 1: nothing to write, the read-only /proc/sys is fine"
+
+# the ipvs container as the manifest has it, after the init container set
+# ip_forward: NET_ADMIN only, a read-only root, no /lib/modules, the
+# manifest's IPVS_PREPARE: nothing is loaded (the host has no IPVS, so the
+# conntrack step says so and stops)
+prep=$(grep -A1 'name: IPVS_PREPARE' "$SRC/manifests/30-loadbalancer.yaml" | sed -n 's/^ *value: "\(.*\)"$/\1/p')
+[ -n "$prep" ] || fail "manifests/30-loadbalancer.yaml sets no IPVS_PREPARE for the ipvs container"
+ep "$IPVS_IMG" "${STUB_MOUNTS[@]}" --cap-drop all --cap-add NET_ADMIN --read-only -e "IPVS_PREPARE=$prep" -e IPVS_CONTROLLER_LB_ALGO=sh -- run
+expect 1 "conntrack: net.ipv4.vs.conntrack does not exist" "the manifest's ipvs container (IPVS_PREPARE=$prep)"
+[[ $OUT != *"modules:"* ]] || fail "the manifest's ipvs container ran the modules step: $OUT"
+[ ! -e "$TMP/calls/modprobe" ] || fail "the manifest's ipvs container ran modprobe '$(calls)'"
 
 ep "$IPVS_IMG" --privileged -e IPVS_PREPARE=conntrack -- prepare
 expect 1 "conntrack: net.ipv4.vs.conntrack does not exist: IPVS is not loaded (see the modules step)" "no IPVS for vs.conntrack"

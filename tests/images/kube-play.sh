@@ -5,12 +5,14 @@
 # rig, against the fake API server over HTTPS with a service account token
 # and against a route reflector running manifests/route-reflector/gobgpd.toml:
 #  - both containers share one network namespace, the rig's pod's;
-#  - the controller renders ipvs.conf from the API and follows changes;
-#    /healthz and /readyz answer;
+#  - the controller renders ipvs.conf from the API and follows changes,
+#    reading the backends in their own namespace (the ConfigMap's
+#    `namespace`), not its own; /healthz and /readyz answer;
 #  - exabgp peers with the route reflector, which learns the service prefix
 #    with the node as next hop, and the router installs it;
 #  - the node routes the prefix to the pod;
-#  - each container's processes hold only the capabilities they need;
+#  - each container's processes hold only the capabilities they need, and
+#    only the ipvs container holds the service account's token;
 #  - the manifest's preStop command withdraws the prefix with the session up.
 # The host kernel has no IPVS: keepalived runs without its checker and only
 # the forward step of the entry point runs (tests/images/entrypoint.sh and
@@ -18,12 +20,17 @@
 # tests/manifests' node_modules (tests/manifests/run.sh).
 . "$(dirname "$0")/../rig/lib.sh"
 K8S_TLS=1
-K8S_NAMESPACE=k8s-ipvs-lb
+# the web pods are registered in the backends' namespace, as the manifests
+# place them; the load balancer's own namespace is LB_NS
+K8S_NAMESPACE=$(sed -n 's/^  namespace: "\(.*\)"$/\1/p' "$SRC/manifests/20-config.yaml")
+LB_NS=$(sed -n '/^kind: Deployment/,$s/^  namespace: \(.*\)$/\1/p' "$SRC/manifests/30-loadbalancer.yaml" | head -1)
+[ -n "$K8S_NAMESPACE" ] || fail "manifests/20-config.yaml has no namespace key"
+[ -n "$LB_NS" ] && [ "$LB_NS" != "$K8S_NAMESPACE" ] ||
+    fail "the backends' namespace '$K8S_NAMESPACE' should differ from the load balancer's '$LB_NS'"
 . "$SRC/testbed/rig/k8s.sh"
 
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$SRC/images/containers.conf}
 M=$SRC/manifests
-NS=$K8S_NAMESPACE
 PREFIX=10.1.1.0/24
 NODE_IP=10.0.0.105 # node1
 
@@ -65,7 +72,7 @@ rig_pod_add 1 lb1 >/dev/null
 lbip=$(rig_pod_ip lb1)
 
 NODE_NETNS=/run/netns/$RIG-node1 API_HOST=$K8S_MASTER_IP API_PORT=${K8S_API##*:} \
-    API_CA=$K8S_PKI/ca.crt API_TOKEN=$K8S_PKI/token API_NAMESPACE=$NS TARGET_PORT=80 NAME=$NAME \
+    API_CA=$K8S_PKI/ca.crt API_TOKEN=$K8S_PKI/token API_NAMESPACE=$LB_NS TARGET_PORT=80 NAME=$NAME \
     node "$SRC/tests/manifests/kube-play-overlay.mjs" "$M" >"$PLAY"
 
 # conf_has ADDR...: ipvs.conf in the ipvs container has exactly these real servers
@@ -101,6 +108,15 @@ C_BGP=$(podman ps -a --filter "pod=$POD" --format '{{.Names}}' | grep -- '-exabg
 t=$(wait_for 60 "ipvs.conf with web1 and web2" servers_are "$web1:80" "$web2:80")
 echo "    ipvs.conf rendered from the API $(_rig_since "$t0")s after kube play"
 pass "the controller renders ipvs.conf from the API over HTTPS with the service account's token"
+# the service account says LB_NS; the pods are in K8S_NAMESPACE only
+sa_ns=$(podman exec "$C_IPVS" cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)
+[ "$sa_ns" = "$LB_NS" ] || fail "the ipvs container's service account namespace is '$sa_ns', not $LB_NS"
+grep -q "/namespaces/$K8S_NAMESPACE/pods" "$RIG_DIR/api-requests.log" ||
+    fail "the controller never asked for pods in $K8S_NAMESPACE"
+if grep -q "/namespaces/$LB_NS/" "$RIG_DIR/api-requests.log"; then
+    fail "the controller read its own namespace $LB_NS: $(grep "/namespaces/$LB_NS/" "$RIG_DIR/api-requests.log" | head -1)"
+fi
+pass "the controller watches the backends' namespace $K8S_NAMESPACE (its service account's is $sa_ns)"
 
 inode=$(stat -L -c %i "/run/netns/$RIG-lb1")
 for c in $C_IPVS $C_BGP; do
@@ -131,15 +147,25 @@ ip netns exec "$RIG-lb1" curl -sf --max-time 3 http://127.0.0.1:9101/metrics |
 pass "/healthz, /readyz and /metrics answer on the probes' port"
 
 # CapEff of each container's main process: the controller holds NET_ADMIN
-# (12) and SYS_MODULE (16) and nothing else; exabgp, after the helper's
-# exec, holds nothing.
+# (12) and nothing else; exabgp, after the helper's exec, holds nothing.
 cap_ipvs=$(podman exec "$C_IPVS" sed -n 's/^CapEff:\t//p' /proc/1/status)
 cap_bgp=$(podman exec "$C_BGP" sed -n 's/^CapEff:\t//p' /proc/1/status)
 comm_bgp=$(podman exec "$C_BGP" cat /proc/1/cmdline | tr '\0' ' ')
-[ "$cap_ipvs" = 0000000000011000 ] || fail "ipvs container's controller has CapEff $cap_ipvs, want 0000000000011000"
+[ "$cap_ipvs" = 0000000000001000 ] || fail "ipvs container's controller has CapEff $cap_ipvs, want 0000000000001000 (NET_ADMIN)"
 [ "$cap_bgp" = 0000000000000000 ] || fail "exabgp ($comm_bgp) has CapEff $cap_bgp, want none"
 [[ $comm_bgp == *exabgp* ]] || fail "the exabgp container's process 1 is '$comm_bgp'"
-pass "capabilities: controller NET_ADMIN+SYS_MODULE only; exabgp none"
+pass "capabilities: controller NET_ADMIN only; exabgp none"
+# the token only where the API is read (podman applies its default seccomp
+# filter whatever the manifest says; check.mjs checks the manifest's)
+podman exec "$C_IPVS" test -s /var/run/secrets/kubernetes.io/serviceaccount/token ||
+    fail "the ipvs container has no service account token"
+mounts=$(podman exec "$C_BGP" sh -c 'ls -A /var/run/secrets 2>/dev/null; grep -F secrets /proc/1/mountinfo; true')
+[ -z "$mounts" ] || fail "the exabgp container holds the service account's files: $mounts"
+for c in $C_IPVS $C_BGP; do
+    sec=$(podman exec "$c" sed -n 's/^Seccomp:\t//p' /proc/1/status)
+    [ "$sec" = 2 ] || fail "$c: Seccomp: $sec, want 2 (a filter)"
+done
+pass "only the ipvs container holds the token; both run under a seccomp filter"
 
 k8s_web_add 1 web3
 web3=$(rig_pod_ip web3)

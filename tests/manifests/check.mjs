@@ -6,6 +6,13 @@
 //     `comand:` is silently dropped by kubectl's default validation and by
 //     the schema check, so it is found here, from the field lists that
 //     @kubernetes/client-node generates from the same OpenAPI document).
+//  3. Pod Security: pods in a namespace labelled
+//     pod-security.kubernetes.io/enforce baseline or restricted meet that
+//     level (the table POD_SECURITY, from the Pod Security Standards);
+//  4. least privilege of the load balancer (the table LB_CONTAINERS): every
+//     container under the runtime's seccomp filter, only the capabilities
+//     each needs, the service-account token only where the API is read, and
+//     a Role in the backends' namespace letting it read what it watches.
 // Prints one line per problem, "FILE: KIND NAME: PATH: what", and exits 1
 // when there is any; exits 0 and prints a summary otherwise.
 import { readFileSync } from "node:fs";
@@ -120,6 +127,183 @@ for (const { where, obj } of objects) {
             if (!data) problems.push(`${where}: container ${c.name}: env ${e.name}: ConfigMap ${ref.name} is not among these manifests`);
             else if (!(ref.key in data)) problems.push(`${where}: container ${c.name}: env ${e.name}: ConfigMap ${ref.name} has no key "${ref.key}"`);
         }
+    }
+}
+
+// ---------------------------------------------------------------- Pod Security
+const namespaces = new Map(); // name -> labels
+for (const { obj } of objects)
+    if (obj.kind === "Namespace") namespaces.set(obj.metadata?.name, obj.metadata?.labels ?? {});
+const podSpecOf = (obj) => obj.spec?.template?.spec ?? (obj.kind === "Pod" ? obj.spec : undefined);
+const containersOf = (spec) => [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
+// the value a container runs with: its own setting, else the pod's
+const eff = (spec, c, key) => c.securityContext?.[key] ?? spec.securityContext?.[key];
+const LEVELS = ["privileged", "baseline", "restricted"];
+const SAFE_SYSCTLS = new Set(["kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"]);
+const BASELINE_CAPS = new Set(["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+    "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"]);
+const RESTRICTED_VOLUMES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+// Each rule: the lowest level that enforces it, and a check of one pod spec
+// returning what violates it (one string per finding).
+const perContainer = (spec, f) => containersOf(spec).flatMap((c) => {
+    const why = f(c);
+    return why ? [`container ${c.name}: ${why}`] : [];
+});
+const POD_SECURITY = [
+    { level: "baseline", rule: "host namespaces",
+      check: (s) => ["hostNetwork", "hostPID", "hostIPC"].filter((k) => s[k]).map((k) => `${k}: true`) },
+    { level: "baseline", rule: "privileged containers",
+      check: (s) => perContainer(s, (c) => c.securityContext?.privileged && "privileged: true") },
+    { level: "baseline", rule: "capabilities (baseline)",
+      check: (s) => perContainer(s, (c) => {
+          const bad = (c.securityContext?.capabilities?.add ?? []).filter((k) => !BASELINE_CAPS.has(k));
+          return bad.length > 0 && `adds ${bad.join(", ")}`;
+      }) },
+    { level: "baseline", rule: "hostPath volumes",
+      check: (s) => (s.volumes ?? []).filter((v) => v.hostPath).map((v) => `volume ${v.name} is a hostPath`) },
+    { level: "baseline", rule: "host ports",
+      check: (s) => perContainer(s, (c) => (c.ports ?? []).some((p) => p.hostPort) && "uses a hostPort") },
+    { level: "baseline", rule: "/proc mount",
+      check: (s) => perContainer(s, (c) => (c.securityContext?.procMount ?? "Default") !== "Default" && "procMount is not Default") },
+    { level: "baseline", rule: "seccomp (baseline)",
+      check: (s) => perContainer(s, (c) => eff(s, c, "seccompProfile")?.type === "Unconfined" && "seccompProfile Unconfined") },
+    { level: "baseline", rule: "sysctls",
+      check: (s) => (s.securityContext?.sysctls ?? []).filter((x) => !SAFE_SYSCTLS.has(x.name)).map((x) => `unsafe sysctl ${x.name}`) },
+    { level: "restricted", rule: "volume types",
+      check: (s) => (s.volumes ?? []).filter((v) => !RESTRICTED_VOLUMES.some((t) => v[t])).map((v) => `volume ${v.name} is of a type restricted forbids`) },
+    { level: "restricted", rule: "privilege escalation",
+      check: (s) => perContainer(s, (c) => c.securityContext?.allowPrivilegeEscalation !== false && "allowPrivilegeEscalation is not false") },
+    { level: "restricted", rule: "running as non-root",
+      check: (s) => perContainer(s, (c) => eff(s, c, "runAsNonRoot") !== true && "runAsNonRoot is not true") },
+    { level: "restricted", rule: "non-root user",
+      check: (s) => perContainer(s, (c) => eff(s, c, "runAsUser") === 0 && "runAsUser is 0") },
+    { level: "restricted", rule: "seccomp (restricted)",
+      check: (s) => perContainer(s, (c) => !["RuntimeDefault", "Localhost"].includes(eff(s, c, "seccompProfile")?.type) &&
+          "seccompProfile is neither RuntimeDefault nor Localhost") },
+    { level: "restricted", rule: "capabilities (restricted)",
+      check: (s) => perContainer(s, (c) => {
+          const caps = c.securityContext?.capabilities ?? {};
+          if (!(caps.drop ?? []).includes("ALL")) return "capabilities.drop lacks ALL";
+          const bad = (caps.add ?? []).filter((k) => k !== "NET_BIND_SERVICE");
+          return bad.length > 0 && `adds ${bad.join(", ")}`;
+      }) },
+];
+for (const { where, obj } of objects) {
+    const spec = podSpecOf(obj);
+    if (!spec) continue;
+    const ns = obj.metadata?.namespace ?? "default";
+    const labels = namespaces.get(ns);
+    if (!labels) {
+        problems.push(`${where}: namespace ${ns} is not among these manifests (its Pod Security level is unknown)`);
+        continue;
+    }
+    const level = labels["pod-security.kubernetes.io/enforce"];
+    if (!LEVELS.includes(level)) {
+        problems.push(`${where}: namespace ${ns} has no pod-security.kubernetes.io/enforce level`);
+        continue;
+    }
+    for (const r of POD_SECURITY)
+        if (LEVELS.indexOf(r.level) <= LEVELS.indexOf(level))
+            for (const why of r.check(spec)) problems.push(`${where}: Pod Security ${level} (${r.rule}): ${why}`);
+}
+
+// ---------------------------------------------------------------- the load balancer
+// What each container of the load balancer may hold: capabilities added
+// (privileged: only the init container), the service-account token (only
+// the container that reads the API), the node's /lib/modules (only where
+// modules are loaded), and IPVS_PREPARE steps (no modules where they
+// cannot be loaded).
+const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+const LB_CONTAINERS = {
+    prepare: { privileged: true, caps: [], token: false, libModules: true, modules: true },
+    ipvs: { privileged: false, caps: ["NET_ADMIN"], token: true, libModules: false, modules: false },
+    exabgp: { privileged: false, caps: ["NET_ADMIN", "SYS_ADMIN", "SETPCAP"], token: false, libModules: false, modules: false },
+};
+const lb = objects.find(({ obj }) => obj.kind === "Deployment" && obj.metadata?.name === "ipvs-lb");
+if (!lb) problems.push("no Deployment ipvs-lb among these manifests");
+else {
+    const { where, obj } = lb;
+    const spec = podSpecOf(obj);
+    const ns = obj.metadata?.namespace ?? "default";
+    const report = (msg) => problems.push(`${where}: ${msg}`);
+    // only the load balancer needs a privileged namespace; the backends'
+    // must be able to live under baseline or restricted
+    for (const [name, labels] of namespaces)
+        if (name !== ns && labels["pod-security.kubernetes.io/enforce"] === "privileged")
+            problems.push(`Namespace ${name}: enforces Pod Security privileged; only the load balancer's namespace ${ns} needs it`);
+    if (spec.automountServiceAccountToken !== false)
+        report("automountServiceAccountToken is not false: every container would get the token");
+    const vols = new Map((spec.volumes ?? []).map((v) => [v.name, v]));
+    // a volume that carries a service-account token, by itself or projected
+    const isToken = (v) => v?.secret?.secretName?.includes("token") ||
+        (v?.projected?.sources ?? []).some((x) => x.serviceAccountToken);
+    const seen = new Set();
+    for (const c of containersOf(spec)) {
+        const want = LB_CONTAINERS[c.name];
+        if (!want) { report(`container ${c.name} is not in the least-privilege table LB_CONTAINERS`); continue; }
+        seen.add(c.name);
+        const sc = c.securityContext ?? {};
+        if (!["RuntimeDefault", "Localhost"].includes(eff(spec, c, "seccompProfile")?.type))
+            report(`container ${c.name}: seccompProfile is not RuntimeDefault`);
+        if (!!sc.privileged !== want.privileged) report(`container ${c.name}: privileged is ${!!sc.privileged}, want ${want.privileged}`);
+        if (!want.privileged) {
+            if (!(sc.capabilities?.drop ?? []).includes("ALL")) report(`container ${c.name}: capabilities.drop lacks ALL`);
+            const extra = (sc.capabilities?.add ?? []).filter((k) => !want.caps.includes(k));
+            if (extra.length) report(`container ${c.name}: adds ${extra.join(", ")} beyond ${want.caps.join(", ") || "none"}`);
+            if (sc.allowPrivilegeEscalation !== false) report(`container ${c.name}: allowPrivilegeEscalation is not false`);
+        }
+        const mounts = c.volumeMounts ?? [];
+        const tokenMounts = mounts.filter((m) => isToken(vols.get(m.name)) || m.mountPath?.startsWith(SA_DIR));
+        if (tokenMounts.length && !want.token) report(`container ${c.name}: mounts the service-account token (${tokenMounts.map((m) => m.name).join(", ")}) but does not talk to the API`);
+        if (want.token) {
+            const m = mounts.find((m) => m.mountPath === SA_DIR);
+            const srcs = vols.get(m?.name)?.projected?.sources ?? [];
+            const has = [
+                ["token", srcs.some((x) => x.serviceAccountToken?.path === "token")],
+                ["ca.crt", srcs.some((x) => x.configMap?.name === "kube-root-ca.crt" && (x.configMap.items ?? []).some((i) => i.key === "ca.crt" && i.path === "ca.crt"))],
+                ["namespace", srcs.some((x) => (x.downwardAPI?.items ?? []).some((i) => i.path === "namespace" && i.fieldRef?.fieldPath === "metadata.namespace"))],
+            ].filter(([, ok]) => !ok).map(([f]) => f);
+            if (!m) report(`container ${c.name}: no projected service-account volume at ${SA_DIR}`);
+            else if (has.length) report(`container ${c.name}: the volume at ${SA_DIR} lacks ${has.join(", ")}`);
+        }
+        const libm = mounts.filter((m) => vols.get(m.name)?.hostPath?.path === "/lib/modules");
+        if (libm.length && !want.libModules) report(`container ${c.name}: mounts the node's /lib/modules but loads no modules`);
+        if (!want.modules) {
+            const prep = (c.env ?? []).find((e) => e.name === "IPVS_PREPARE");
+            if (c.image?.includes("/ipvs:") && (!prep || String(prep.value).split(",").includes("modules")))
+                report(`container ${c.name}: IPVS_PREPARE ${prep ? `"${prep.value}" includes` : "unset runs"} the modules step, which it has no SYS_MODULE for`);
+        }
+    }
+    for (const name of Object.keys(LB_CONTAINERS))
+        if (!seen.has(name)) report(`container ${name} is missing`);
+
+    // The backends' namespace, from the ConfigMap key the ipvs container
+    // reads into IPVS_CONTROLLER_NAMESPACE; a Role there, bound to the
+    // pod's ServiceAccount, grants reading what the controller watches, and
+    // no Role bound to it grants more than reading.
+    const ipvs = (spec.containers ?? []).find((c) => c.name === "ipvs");
+    const ref = ipvs?.env?.find((e) => e.name === "IPVS_CONTROLLER_NAMESPACE")?.valueFrom?.configMapKeyRef;
+    const backendNs = ref ? configMaps.get(`${ns}/${ref.name}`)?.[ref.key] : undefined;
+    const sa = spec.serviceAccountName ?? "default";
+    if (!backendNs) report("container ipvs: IPVS_CONTROLLER_NAMESPACE does not come from a ConfigMap key among these manifests");
+    else {
+        const roles = new Map(objects.filter(({ obj: o }) => o.kind === "Role").map(({ obj: o }) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
+        const bound = objects.map(({ obj: o }) => o).filter((o) => o.kind === "RoleBinding" && o.roleRef?.kind === "Role" &&
+            (o.subjects ?? []).some((x) => x.kind === "ServiceAccount" && x.name === sa && (x.namespace ?? o.metadata.namespace) === ns))
+            .map((o) => roles.get(`${o.metadata.namespace}/${o.roleRef.name}`)).filter(Boolean);
+        const NEEDS = [["", "pods"], ["discovery.k8s.io", "endpointslices"]];
+        for (const [group, res] of NEEDS)
+            for (const verb of ["get", "list", "watch"])
+                if (!bound.some((r) => r.metadata.namespace === backendNs && (r.rules ?? []).some((x) =>
+                    (x.apiGroups ?? []).includes(group) && (x.resources ?? []).includes(res) && (x.verbs ?? []).includes(verb))))
+                    report(`ServiceAccount ${ns}/${sa} may not ${verb} ${res} in the backends' namespace ${backendNs} (no Role there bound to it grants it)`);
+        for (const r of bound)
+            for (const x of r.rules ?? [])
+                for (const v of x.verbs ?? [])
+                    if (!["get", "list", "watch"].includes(v))
+                        report(`Role ${r.metadata.namespace}/${r.metadata.name} grants ${v} on ${(x.resources ?? []).join(",")}: the controller only reads`);
     }
 }
 

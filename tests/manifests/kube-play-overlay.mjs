@@ -5,6 +5,8 @@
 //   NODE_NETNS   the test's node namespace file (for the hostPath /proc/1/ns/net)
 //   API_HOST, API_PORT, API_CA, API_TOKEN, API_NAMESPACE
 //                the fake API server and what the service account holds
+//                (API_NAMESPACE: the load balancer's own namespace; the
+//                backends' comes from the ConfigMap, unchanged)
 //   TARGET_PORT  the test's web pods' port
 //   NAME         the Deployment's name, unique to the test run
 // The pod runs with hostNetwork in whatever namespace podman is started in
@@ -49,7 +51,14 @@ deploy.metadata.annotations = {
 // podman: a pod's namespace cannot be given by path; the test starts podman
 // inside the namespace the pod is to have
 spec.hostNetwork = true;
-// podman: no service account volume; a ConfigMap holds the same three files
+// podman: no projected volumes and no service account tokens; a ConfigMap
+// of the same three files takes the place of the manifest's token volume,
+// so the manifest's own mounts decide which container sees them
+const SA_VOLUME = "kube-api-access";
+if (!spec.volumes.some((v) => v.name === SA_VOLUME)) {
+    console.error(`kube-play-overlay.mjs: the Deployment has no volume ${SA_VOLUME} to stand in for`);
+    process.exit(1);
+}
 const sa = {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -60,11 +69,21 @@ const sa = {
         namespace: need("API_NAMESPACE"),
     },
 };
-spec.volumes.push({ name: "serviceaccount", configMap: { name: "serviceaccount" } });
-for (const v of spec.volumes) {
+spec.volumes = spec.volumes.map((v) => {
     // the test's node is a namespace of its own, not the host's init process's
-    if (v.name === "node-netns") v.hostPath.path = need("NODE_NETNS");
-}
+    if (v.name === "node-netns") return { ...v, hostPath: { ...v.hostPath, path: need("NODE_NETNS") } };
+    if (v.name === SA_VOLUME) return { name: v.name, configMap: { name: "serviceaccount" } };
+    // A test may not depend on host paths it did not create, nor create
+    // them: a fresh machine has no /lib/modules (podman then refuses the
+    // pod), and the host kernel has no IPVS to load anyway (the modules
+    // step does not run here).  An empty volume keeps the mount.
+    if (v.hostPath) return { name: v.name, emptyDir: {} };
+    return v;
+});
+// setenv C NAME VALUE: the container's NAME is VALUE, once
+const setenv = (c, name, value) => {
+    c.env = [...c.env.filter((e) => e.name !== name), { name, value }];
+};
 for (const c of [...spec.initContainers, ...spec.containers]) {
     // podman turns ports into port mappings, which a host-network pod cannot have
     delete c.ports;
@@ -72,17 +91,12 @@ for (const c of [...spec.initContainers, ...spec.containers]) {
     c.env = (c.env ?? []).filter((e) => !e.valueFrom?.fieldRef);
     // the host kernel has no IPVS: only the step it can do, and keepalived
     // without its checker (the testbed's VM runs all of it)
-    if (c.name === "ipvs" || c.name === "prepare") c.env.push({ name: "IPVS_PREPARE", value: "forward" });
+    if (c.name === "ipvs" || c.name === "prepare") setenv(c, "IPVS_PREPARE", "forward");
     if (c.name === "ipvs") {
-        c.env.push({ name: "KEEPALIVED_OPTS", value: "-P" });
+        setenv(c, "KEEPALIVED_OPTS", "-P");
         // what the kubelet gives every pod
-        c.env.push({ name: "KUBERNETES_SERVICE_HOST", value: need("API_HOST") });
-        c.env.push({ name: "KUBERNETES_SERVICE_PORT", value: need("API_PORT") });
-        c.volumeMounts.push({
-            name: "serviceaccount",
-            mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
-            readOnly: true,
-        });
+        setenv(c, "KUBERNETES_SERVICE_HOST", need("API_HOST"));
+        setenv(c, "KUBERNETES_SERVICE_PORT", need("API_PORT"));
         // podman runs httpGet probes with curl inside the container, which
         // the image does not have; the test asks /healthz and /readyz itself
         // (and a probe naming the port "metrics" would have lost its port)

@@ -2,7 +2,9 @@
 # run.sh - offline checks of manifests/: every object against the Kubernetes
 # OpenAPI schemas with unknown fields refused (check.mjs), broken copies that
 # must be refused, the Kustomization naming exactly the files `kubectl apply
-# -f manifests/` reads, kubectl itself reading both ways, the ConfigMap's
+# -f manifests/` reads (among them copies that give the load balancer more
+# privilege than it needs, or the backends less protection than Pod
+# Security restricted), kubectl itself reading both ways, the ConfigMap's
 # BGP settings accepted by exabgp-helper, and the sample web's nginx
 # configuration answering with the pod's address.  Needs node and npm (Debian's
 # nodejs works), kubectl (Debian's kubernetes-client if there is none), and
@@ -67,6 +69,51 @@ expect_bad "missing ConfigMap key" 30-loadbalancer.yaml 's/key: hold-time/key: h
 expect_bad "mount without volume" 30-loadbalancer.yaml '0,/- name: keepalived-conf/s//- name: keepalived-cfg/' \
     'names no volume'
 
+# least privilege of the load balancer (check.mjs's LB_CONTAINERS)
+expect_bad "no pod-level seccomp" 30-loadbalancer.yaml '/^        seccompProfile: {type: RuntimeDefault}$/d' \
+    'container prepare: seccompProfile is not RuntimeDefault'
+expect_bad "SYS_MODULE back in ipvs" 30-loadbalancer.yaml 's/add: \["NET_ADMIN"\]$/add: ["NET_ADMIN", "SYS_MODULE"]/' \
+    'container ipvs: adds SYS_MODULE beyond NET_ADMIN'
+expect_bad "ipvs loading modules" 30-loadbalancer.yaml 's/value: "forward,conntrack,masquerade"/value: "modules,forward,conntrack,masquerade"/' \
+    'container ipvs: IPVS_PREPARE "modules,forward,conntrack,masquerade" includes the modules step'
+expect_bad "ipvs mounting /lib/modules" 30-loadbalancer.yaml '0,/- name: keepalived-conf/s//- name: lib-modules/' \
+    "container ipvs: mounts the node's /lib/modules but loads no modules"
+expect_bad "token in the exabgp container" 30-loadbalancer.yaml \
+    's|^              mountPath: /etc/exabgp$|&\n            - name: kube-api-access\n              mountPath: /var/run/secrets/kubernetes.io/serviceaccount|' \
+    'container exabgp: mounts the service-account token (kube-api-access) but does not talk to the API'
+expect_bad "token in every container" 30-loadbalancer.yaml 's/automountServiceAccountToken: false/automountServiceAccountToken: true/' \
+    'automountServiceAccountToken is not false'
+expect_bad "token volume without the CA" 30-loadbalancer.yaml 's/name: kube-root-ca.crt/name: kube-root-ca/' \
+    'container ipvs: the volume at /var/run/secrets/kubernetes.io/serviceaccount lacks ca.crt'
+expect_bad "controller not told the backends' namespace" 30-loadbalancer.yaml '/name: IPVS_CONTROLLER_NAMESPACE/,+2d' \
+    'container ipvs: IPVS_CONTROLLER_NAMESPACE does not come from a ConfigMap key'
+expect_bad "backends in the load balancer's namespace" 20-config.yaml 's/namespace: "k8s-ipvs-lb-web"/namespace: "k8s-ipvs-lb"/' \
+    "ServiceAccount k8s-ipvs-lb/ipvs-lb may not get pods in the backends' namespace k8s-ipvs-lb"
+expect_bad "Role outside the backends' namespace" 10-rbac.yaml 's/namespace: k8s-ipvs-lb-web/namespace: default/' \
+    "may not list endpointslices in the backends' namespace k8s-ipvs-lb-web"
+expect_bad "Role granting writes" 10-rbac.yaml '0,/verbs: \["get", "list", "watch"\]/s//verbs: ["get", "list", "watch", "delete"]/' \
+    'Role k8s-ipvs-lb-web/ipvs-lb-backends grants delete on pods: the controller only reads'
+# the backends' namespace and the sample web under Pod Security restricted
+# (check.mjs's POD_SECURITY table)
+expect_bad "backends' namespace privileged" 00-namespace.yaml 's/enforce: restricted/enforce: privileged/' \
+    "Namespace k8s-ipvs-lb-web: enforces Pod Security privileged"
+expect_bad "web as root" 40-sample-web.yaml '/runAsNonRoot: true/d' \
+    'Pod Security restricted (running as non-root): container nginx: runAsNonRoot is not true'
+expect_bad "web as uid 0" 40-sample-web.yaml 's/runAsUser: 101/runAsUser: 0/' \
+    'Pod Security restricted (non-root user): container nginx: runAsUser is 0'
+expect_bad "web may escalate" 40-sample-web.yaml 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/' \
+    'Pod Security restricted (privilege escalation): container nginx: allowPrivilegeEscalation is not false'
+expect_bad "web keeps capabilities" 40-sample-web.yaml 's/drop: \["ALL"\]/drop: ["NET_RAW"]/' \
+    'Pod Security restricted (capabilities (restricted)): container nginx: capabilities.drop lacks ALL'
+expect_bad "web adds a capability" 40-sample-web.yaml 's/drop: \["ALL"\]/&\n              add: ["NET_ADMIN"]/' \
+    'Pod Security restricted (capabilities (baseline)): container nginx: adds NET_ADMIN'
+expect_bad "web without seccomp" 40-sample-web.yaml '/seccompProfile/d' \
+    'Pod Security restricted (seccomp (restricted)): container nginx: seccompProfile is neither RuntimeDefault nor Localhost'
+expect_bad "web with a hostPath" 40-sample-web.yaml 's/emptyDir: {sizeLimit: 64Mi}/hostPath: {path: \/var\/cache}/' \
+    'Pod Security restricted (hostPath volumes): volume cache is a hostPath'
+expect_bad "web on the host network" 40-sample-web.yaml 's/^      automountServiceAccountToken: false$/&\n      hostNetwork: true/' \
+    'Pod Security restricted (host namespaces): hostNetwork: true'
+
 # 3. -k and -f apply the same objects.  The kustomization may not be a
 # *.yaml here, or -f would try to apply it.
 for k in kustomization.yaml kustomization.yml; do
@@ -104,7 +151,9 @@ grep -q "route $(cm service-prefixes) next-hop 10.0.0.106" <<<"$out" || { echo "
 grep -q "$(cm service-prefixes) via 172.16.1.2 dev docker0" <<<"$out" || { echo "$out"; fail "dry run does not route $(cm service-prefixes) to the pod"; }
 pass "exabgp-helper --dry-run accepts the ConfigMap's BGP settings"
 # 5. the sample web pods' nginx configuration answers with the pod's
-# address, on the port the ConfigMap sends traffic to
+# address, on the port the ConfigMap sends traffic to, run as the pod runs
+# it under Pod Security restricted: the manifest's runAsUser, no
+# capabilities, no new privileges
 WEB_IP=172.16.9.2
 ip -n "$NODE_NS" link add eth0 type veth peer name web0
 ip -n "$NODE_NS" addr add "$WEB_IP/24" dev eth0
@@ -115,19 +164,32 @@ ip -n "$NODE_NS" link set lo up
     const cm = parseAllDocuments(readFileSync(process.argv[1], "utf8")).map((d) => d.toJS())
         .find((o) => o?.kind === "ConfigMap" && o.metadata.name === "web-nginx");
     process.stdout.write(cm.data["default.conf"]);' "$M/40-sample-web.yaml") >"$TMP/default.conf"
-printf '%s\n' "daemon off;" "pid $TMP/nginx.pid;" "error_log $TMP/nginx.err;" \
+WEB_UID=$(sed -n 's/^ *runAsUser: \([0-9]*\)$/\1/p' "$M/40-sample-web.yaml")
+[ -n "$WEB_UID" ] && [ "$WEB_UID" != 0 ] || fail "40-sample-web.yaml has no non-root runAsUser"
+chmod 711 "$TMP"
+mkdir "$TMP/run"
+chown "$WEB_UID:$WEB_UID" "$TMP/run"
+printf '%s\n' "daemon off;" "pid $TMP/run/nginx.pid;" "error_log stderr;" \
     "events { worker_connections 64; }" "http {" "    access_log off;" \
-    "    client_body_temp_path $TMP/tmp-body;" "    proxy_temp_path $TMP/tmp-proxy;" \
-    "    fastcgi_temp_path $TMP/tmp-fastcgi;" "    uwsgi_temp_path $TMP/tmp-uwsgi;" \
-    "    scgi_temp_path $TMP/tmp-scgi;" "    include $TMP/default.conf;" "}" >"$TMP/nginx.conf"
-ip netns exec "$NODE_NS" nginx -e "$TMP/nginx.err" -c "$TMP/nginx.conf" &
+    "    client_body_temp_path $TMP/run/tmp-body;" "    proxy_temp_path $TMP/run/tmp-proxy;" \
+    "    fastcgi_temp_path $TMP/run/tmp-fastcgi;" "    uwsgi_temp_path $TMP/run/tmp-uwsgi;" \
+    "    scgi_temp_path $TMP/run/tmp-scgi;" "    include $TMP/default.conf;" "}" >"$TMP/nginx.conf"
+ip netns exec "$NODE_NS" setpriv --reuid "$WEB_UID" --regid "$WEB_UID" --clear-groups \
+    --inh-caps=-all --bounding-set=-all --no-new-privs \
+    nginx -e /dev/stderr -c "$TMP/nginx.conf" 2>>"$TMP/nginx.err" &
 NGINX=$!
-trap 'kill "$NGINX" 2>/dev/null; wait "$NGINX" 2>/dev/null; rm -rf "$TMP"; ip netns del "$NODE_NS" 2>/dev/null || true' EXIT
+# (errexit holds in the trap too: a kill of an nginx that already exited
+# must not stop it before the namespace is gone)
+trap 'kill "$NGINX" 2>/dev/null || true; wait "$NGINX" 2>/dev/null || true; rm -rf "$TMP"; ip netns del "$NODE_NS" 2>/dev/null || true' EXIT
 body=""
 for _ in $(seq 50); do
     body=$(ip netns exec "$NODE_NS" curl -sf --max-time 1 "http://$WEB_IP:$(cm target-port)/" 2>/dev/null) && break
     sleep 0.1
 done
 [ "$body" = "$WEB_IP" ] || { cat "$TMP/nginx.err" 2>/dev/null; fail "the sample's nginx on port $(cm target-port) answered '$body', not its address $WEB_IP"; }
-pass "the sample web's nginx answers with the pod's address ($body) on the ConfigMap's target-port $(cm target-port)"
+for pid in $NGINX $(pgrep -P "$NGINX"); do
+    st=$(awk '$1 == "Uid:" { u = $2 } $1 == "CapEff:" { c = $2 } END { print u, c }' "/proc/$pid/status")
+    [ "$st" = "$WEB_UID 0000000000000000" ] || fail "nginx process $pid runs as uid/CapEff '$st', want '$WEB_UID 0000000000000000'"
+done
+pass "the sample web's nginx, as uid $WEB_UID with no capabilities, answers with the pod's address ($body) on the ConfigMap's target-port $(cm target-port)"
 echo "manifests: all checks passed"
