@@ -34,24 +34,24 @@ METRICS_PORT=9273
 start_controller --selector app=web --virtual-server 10.1.1.1:80 --token-file "$T/token" \
     --ca-file "$T/certs/ca.crt" --keepalived-pidfile "$T/keepalived.pid" \
     --health-check http:/ --metrics-address "127.0.0.1:$METRICS_PORT"
-wait_for 10 "controller ready" in_ns curl -sf "http://127.0.0.1:$METRICS_PORT/readyz"
+wait_until 10 "controller ready" in_ns curl -sf "http://127.0.0.1:$METRICS_PORT/readyz"
 
 step "three web pods become ready"
 ctl pod-add web-1 172.16.1.11
 ctl pod-add web-2 172.16.2.12
 ctl pod-add web-3 172.16.3.13
-wait_for 10 "three servers" rs_count_is 3
+wait_until 10 "three servers" rs_count_is 3
 show
 
 step "web-2 fails its readiness probe"
 ctl pod-ready web-2 false
-wait_for 10 "two servers" rs_count_is 2
+wait_until 10 "two servers" rs_count_is 2
 show
 
 step "web-3 is deleted, web-4 scheduled"
 ctl pod-del web-3
 ctl pod-add web-4 172.16.1.14
-wait_for 10 "web-4" has_rs 172.16.1.14 80
+wait_until 10 "web-4" has_rs 172.16.1.14 80
 show
 
 step "the API goes away: the file stays as it is"

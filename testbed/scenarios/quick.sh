@@ -26,8 +26,8 @@ finish() {
     exit "$rc"
 }
 trap finish EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-pass() { echo "PASS: $*"; }
+# shellcheck source=../../tests/lib/assert.sh
+. "$SRC/tests/lib/assert.sh"
 VIP=10.1.1.10
 
 echo "== boxes: router (FRR), route reflector (gobgpd), master (fake API), 3 nodes, client"

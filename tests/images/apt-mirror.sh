@@ -7,8 +7,8 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$SRC/scripts/apt-mirror.sh"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { echo "ok - $*"; }
+# shellcheck source=../lib/assert.sh
+. "$SRC/tests/lib/assert.sh"
 TMP=$(mktemp -d /tmp/apt-mirror-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 

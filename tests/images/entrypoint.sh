@@ -13,8 +13,8 @@ IPVS_IMG=$(sed -n 's/^ *image: \(localhost\/k8s-ipvs-lb\/ipvs:.*\)$/\1/p' "$SRC/
 BGP_IMG=$(sed -n 's/^ *image: \(localhost\/k8s-ipvs-lb\/exabgp:.*\)$/\1/p' "$SRC/manifests/30-loadbalancer.yaml" | head -1)
 KVER=$(uname -r)
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { echo "ok - $*"; }
+# shellcheck source=../lib/assert.sh
+. "$SRC/tests/lib/assert.sh"
 for img in "$IPVS_IMG" "$BGP_IMG"; do
     podman image exists "$img" || fail "image $img is missing (run images/build.sh)"
 done

@@ -80,17 +80,6 @@ conf_servers() {
     podman exec "$C_IPVS" cat /etc/keepalived/ipvs.conf 2>/dev/null |
         sed -n 's/^ *real_server \([0-9.]*\) \([0-9]*\).*/\1:\2/p' | sort | tr '\n' ' '
 }
-# wait_for SECONDS WHAT CMD...: until CMD succeeds; prints the seconds taken
-wait_for() {
-    local secs=$1 what=$2 t0 deadline=$((SECONDS + $1))
-    t0=$(_rig_now)
-    shift 2
-    until "$@"; do
-        [ $SECONDS -lt $deadline ] || fail "$what: not within ${secs}s"
-        sleep 0.1
-    done
-    _rig_since "$t0"
-}
 servers_are() { [ "$(conf_servers)" = "$(printf '%s\n' "$@" | sort | tr '\n' ' ')" ]; }
 rr_has_prefix() { rig_gobgp global rib -a ipv4 2>/dev/null | grep -q "$PREFIX *$NODE_IP "; }
 rr_lacks_prefix() { ! rig_gobgp global rib -a ipv4 2>/dev/null | grep -q "$PREFIX"; }
@@ -105,7 +94,8 @@ POD=$(sed -n '/^Pod:/{n;p;q}' "$RIG_DIR/play.out")
 [ -n "$POD" ] || { cat "$RIG_DIR/play.out"; fail "podman kube play named no pod"; }
 C_IPVS=$(podman ps -a --filter "pod=$POD" --format '{{.Names}}' | grep -- '-ipvs$') || fail "no ipvs container in pod $POD"
 C_BGP=$(podman ps -a --filter "pod=$POD" --format '{{.Names}}' | grep -- '-exabgp$') || fail "no exabgp container in pod $POD"
-t=$(wait_for 60 "ipvs.conf with web1 and web2" servers_are "$web1:80" "$web2:80")
+wait_until 60 "ipvs.conf with web1 and web2" servers_are "$web1:80" "$web2:80"
+t=$WAITED
 echo "    ipvs.conf rendered from the API $(_rig_since "$t0")s after kube play"
 pass "the controller renders ipvs.conf from the API over HTTPS with the service account's token"
 # the service account says LB_NS; the pods are in K8S_NAMESPACE only
@@ -125,7 +115,8 @@ for c in $C_IPVS $C_BGP; do
 done
 pass "both containers share the pod's network namespace (net:[$inode])"
 
-t=$(wait_for 60 "the route reflector learning $PREFIX from $lbip" rr_has_prefix)
+wait_until 60 "the route reflector learning $PREFIX from $lbip" rr_has_prefix
+t=$WAITED
 [ "$(rig_rr_state "$lbip")" = established ] || fail "RR session with $lbip is $(rig_rr_state "$lbip")"
 echo "    prefix at the route reflector $(_rig_since "$t0")s after kube play"
 rig_gobgp global rib -a ipv4 | sed 's/^/    /'
@@ -169,10 +160,12 @@ pass "only the ipvs container holds the token; both run under a seccomp filter"
 
 k8s_web_add 1 web3
 web3=$(rig_pod_ip web3)
-t=$(wait_for 10 "ipvs.conf gaining web3" servers_are "$web1:80" "$web2:80" "$web3:80")
+wait_until 10 "ipvs.conf gaining web3" servers_are "$web1:80" "$web2:80" "$web3:80"
+t=$WAITED
 echo "    web3 added: in ipvs.conf after ${t}s"
 k8s_web_del web1
-t=$(wait_for 10 "ipvs.conf losing web1" servers_are "$web2:80" "$web3:80")
+wait_until 10 "ipvs.conf losing web1" servers_are "$web2:80" "$web3:80"
+t=$WAITED
 echo "    web1 deleted: gone from ipvs.conf after ${t}s"
 pass "the watch follows pods added and deleted"
 
@@ -187,7 +180,8 @@ mapfile -t prestop < <(cd "$SRC/tests/manifests" && node --input-type=module -e 
 # (podman exec of a host-network container would stay in the caller's)
 nsenter --net="/run/netns/$RIG-lb1" podman exec "$C_BGP" "${prestop[@]}" ||
     fail "preStop '${prestop[*]}' failed"
-t=$(wait_for 15 "the route reflector withdrawing $PREFIX" rr_lacks_prefix)
+wait_until 15 "the route reflector withdrawing $PREFIX" rr_lacks_prefix
+t=$WAITED
 [ "$(rig_rr_state "$lbip")" = established ] || fail "the session went down with the withdrawal: $(rig_rr_state "$lbip")"
 [ -z "$(ip -n "$RIG-node1" route show "$PREFIX" proto 201)" ] || fail "the node route survived preStop"
 rig_wait_nexthops "$PREFIX" 0 15

@@ -15,8 +15,8 @@ SRC=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-$SRC/build/ci}
 M=$SRC/manifests
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { echo "ok: $*"; }
+# shellcheck source=../lib/assert.sh
+. "$SRC/tests/lib/assert.sh"
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "installing nodejs and npm"
