@@ -75,6 +75,8 @@ for (const c of [...spec.initContainers, ...spec.containers]) {
     if (c.name === "ipvs" || c.name === "prepare") c.env.push({ name: "IPVS_PREPARE", value: "forward" });
     if (c.name === "ipvs") {
         c.env.push({ name: "KEEPALIVED_OPTS", value: "-P" });
+        // nor a table for /readyz's kernel check: first sync and keepalived only
+        c.env.push({ name: "IPVS_CONTROLLER_SERVING_CHECK", value: "none" });
         // what the kubelet gives every pod
         c.env.push({ name: "KUBERNETES_SERVICE_HOST", value: need("API_HOST") });
         c.env.push({ name: "KUBERNETES_SERVICE_PORT", value: need("API_PORT") });
