@@ -319,8 +319,12 @@ static void serving_update(struct controller *c, uint64_t now)
     in.endpoints = c->vs_endpoints;
     if (in.check == SERVING_CHECK_KERNEL && c->synced) {
         /* only the kernel's word counts: a table that cannot be read is not serving */
-        if (ipvs_table_read(&c->table, c->cfg->ipvs_table, terr, sizeof(terr)) == 0)
+        int rc = ipvs_table_read(&c->table, c->cfg->ipvs_table, terr, sizeof(terr));
+        if (rc == 0)
             in.table = &c->table;
+        else if (rc == -ENOENT) /* the likeliest cause, named */
+            snprintf(terr + strlen(terr), sizeof(terr) - strlen(terr),
+                     " (is ip_vs loaded? --serving-check none on hosts without IPVS)");
         in.table_error = terr;
     }
     r = serving_evaluate(&in, why, sizeof(why));

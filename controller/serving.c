@@ -56,7 +56,7 @@ static enum serving_reason check_table(const struct serving_input *in, char *why
     char name[NETADDR_STRLEN + 32];
 
     if (!in->table) {
-        snprintf(why, whylen, "cannot read the kernel's IPVS table: %s",
+        snprintf(why, whylen, "the kernel's IPVS table is unreadable: %s",
                  in->table_error ? in->table_error : "unknown error");
         return SERVING_TABLE_UNREADABLE;
     }

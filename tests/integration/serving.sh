@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The serving state on /readyz with the kernel check, fed a fixture in
 # place of /proc/net/ip_vs (this host has no IPVS): 503 before the first
-# sync; 503 while the table lacks the virtual server, has no real server of
+# sync; 503 while the table is missing, lacks the virtual server, has no real server of
 # non-zero weight, or the service has no ready endpoints; 200 when the
 # table can serve, each time naming the reason in the body, in
 # ipvs_controller_serving_reason and in one log line per change; still 200
@@ -61,6 +61,10 @@ ctl pod-add web-2 172.16.1.12
 wait_until 10 "two real servers rendered" rs_count_is 2
 expect_not_serving virtual_server_missing "virtual server 10.1.1.1:80 TCP is not in the kernel's IPVS table"
 pass "synced, but the kernel's table lacks the virtual server: 503"
+
+rm "$TABLE"
+expect_not_serving ipvs_table_unreadable "the kernel's IPVS table is unreadable: cannot read $TABLE: No such file or directory (is ip_vs loaded?"
+pass "no table at all (no IPVS in the kernel): 503 naming the likely cause"
 
 table "$VS" "$(rs $WEB1 1)" "$(rs $WEB2 1)"
 expect_serving

@@ -92,7 +92,7 @@ static const struct tcase cases[] = {
      {1, 1, 1},
      NULL,
      SERVING_TABLE_UNREADABLE,
-     "cannot read the kernel's IPVS table: no such file"},
+     "the kernel's IPVS table is unreadable: no such file"},
     {"no endpoints, named",
      true,
      KEEPALIVED_RUNNING,
