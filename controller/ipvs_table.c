@@ -111,7 +111,7 @@ static int parse_addrport(const struct token *t, struct netaddr *a, uint16_t *po
         if (!close || (size_t)(close - t->p) + 6 != t->n || close[1] != ':')
             return -EINVAL;
         alen = (size_t)(close - t->p) - 1;
-        if (alen == 0 || alen >= sizeof(text))
+        if (alen == 0 || alen >= sizeof(text) || memchr(t->p + 1, '\0', alen))
             return -EINVAL;
         memcpy(text, t->p + 1, alen);
         text[alen] = '\0';
