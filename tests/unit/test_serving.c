@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -200,11 +202,85 @@ static void labels(void **state)
     assert_string_equal(serving_reason_label(SERVING_NO_LIVE_REAL_SERVER), "no_live_real_server");
 }
 
+/* The reloader's view of keepalived, both modes, without running keepalived. */
+static void keepalived_states(void **state)
+{
+    char dir[] = "/tmp/serving-test-XXXXXX", pidfile[128], why[256];
+    struct reloader r;
+    FILE *f;
+    pid_t zombie;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(pidfile, sizeof(pidfile), "%s/keepalived.pid", dir);
+
+    reloader_init(&r, NULL, NULL);
+    assert_int_equal(reloader_state(&r, 0, why, sizeof(why)), KEEPALIVED_UNWATCHED);
+
+    reloader_init(&r, pidfile, NULL);
+    assert_int_equal(reloader_state(&r, 0, why, sizeof(why)), KEEPALIVED_DOWN);
+    assert_non_null(strstr(why, "cannot read keepalived pidfile"));
+    f = fopen(pidfile, "w");
+    assert_non_null(f);
+    fprintf(f, "%d\n", (int)getpid()); /* a live process */
+    fclose(f);
+    assert_int_equal(reloader_state(&r, 0, why, sizeof(why)), KEEPALIVED_RUNNING);
+
+    /* a child that has exited but is not reaped still takes signals */
+    zombie = fork();
+    assert_true(zombie >= 0);
+    if (zombie == 0)
+        _exit(0);
+    for (int i = 0; i < 200; i++) { /* until it is a zombie */
+        char path[64], st[512];
+        FILE *s;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)zombie);
+        s = fopen(path, "r");
+        if (s && fgets(st, sizeof(st), s) && strstr(st, ") Z")) {
+            fclose(s);
+            break;
+        }
+        if (s)
+            fclose(s);
+        usleep(10000);
+    }
+    f = fopen(pidfile, "w");
+    assert_non_null(f);
+    fprintf(f, "%d\n", (int)zombie);
+    fclose(f);
+    assert_int_equal(reloader_state(&r, 0, why, sizeof(why)), KEEPALIVED_DOWN);
+    assert_non_null(strstr(why, "is not running"));
+    waitpid(zombie, NULL, 0);
+    assert_int_equal(reloader_state(&r, 0, why, sizeof(why)), KEEPALIVED_DOWN); /* now gone */
+
+    reloader_init(&r, NULL, "keepalived -n");
+    assert_int_equal(reloader_state(&r, 0, why, sizeof(why)), KEEPALIVED_DOWN); /* not started */
+    r.wanted = true;
+    r.child = getpid();
+    r.started_ms = 10000;
+    assert_int_equal(reloader_state(&r, 10500, why, sizeof(why)), KEEPALIVED_STARTING);
+    assert_non_null(strstr(why, "started 500 ms ago"));
+    assert_int_equal(reloader_state_due(&r, 10500), 500);
+    assert_int_equal(reloader_state(&r, 11000, why, sizeof(why)), KEEPALIVED_RUNNING);
+    assert_int_equal(reloader_state_due(&r, 11000), -1);
+    r.child = 0;
+    r.restart_at_ms = 12000;
+    assert_int_equal(reloader_state(&r, 11500, why, sizeof(why)), KEEPALIVED_DOWN);
+    assert_string_equal(why, "it exited; restarting in 500 ms");
+    r.failed = true;
+    assert_int_equal(reloader_state(&r, 11500, why, sizeof(why)), KEEPALIVED_DOWN);
+    assert_string_equal(why, "it kept exiting and is no longer restarted");
+
+    unlink(pidfile);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reasons),
         cmocka_unit_test(labels),
+        cmocka_unit_test(keepalived_states),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
