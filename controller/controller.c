@@ -13,8 +13,10 @@
  * epoll descriptor together, so one thread does everything and signal
  * handlers do nothing at all.
  *
- * The serving state (serving.h) is evaluated every SERVING_PERIOD_MS, at
- * once after anything that may change it (a sync, a reload, keepalived
+ * The serving state (serving.h) is evaluated every SERVING_PERIOD_MS
+ * (SERVING_WAIT_PERIOD_MS while not serving, so the log line saying when
+ * the pod began to serve is close to when it did), at once after anything
+ * that may change it (a sync, a reload, keepalived
  * exiting), and before answering a request if it is older than
  * SERVING_FRESH_MS, so /readyz is never more than that stale for the
  * helper polling it, while a flood of requests reads the kernel's table at
@@ -48,8 +50,9 @@
 #define MAX_POLL_MS 1000
 #define NEVER       UINT64_MAX
 
-#define SERVING_PERIOD_MS 1000
-#define SERVING_FRESH_MS  100
+#define SERVING_PERIOD_MS      1000 /* while serving */
+#define SERVING_WAIT_PERIOD_MS 250  /* while not: the log dates the transition closely */
+#define SERVING_FRESH_MS       100
 
 struct controller {
     const struct ctl_config *cfg;
@@ -349,7 +352,8 @@ static void serving_update(struct controller *c, uint64_t now)
 static uint64_t serving_due(const struct controller *c, uint64_t now)
 {
     long grace = reloader_state_due(&c->reloader, now);
-    uint64_t due = c->serving_stale ? now : c->serving_at_ms + SERVING_PERIOD_MS;
+    uint64_t period = c->serving == SERVING_OK ? SERVING_PERIOD_MS : SERVING_WAIT_PERIOD_MS;
+    uint64_t due = c->serving_stale ? now : c->serving_at_ms + period;
 
     if (grace >= 0 && now + (uint64_t)grace < due)
         due = now + (uint64_t)grace;

@@ -173,7 +173,8 @@ static void usage(void)
            "table from the file it loaded, so the table is the evidence that keepalived has\n"
            "loaded the file and that the service has a healthy backend.  A virtual server\n"
            "with no ready endpoints is reported as such.  The state is re-read every second\n"
-           "and on each request (at most every 100 ms); each change is logged once.\n");
+           "(every 250 ms while not serving) and before answering a request when older than\n"
+           "100 ms; each change is logged once.\n");
     printf("\nExit status: 0 on success (--once done, or stopped by SIGTERM/SIGINT);\n"
            "1 on a runtime failure (--once could not sync, keepalived died and could not be\n"
            "restarted, the output could not be written); 2 on bad usage or configuration.\n");
