@@ -12,6 +12,15 @@
  * The loop polls curl's sockets, a signalfd and the metrics server's
  * epoll descriptor together, so one thread does everything and signal
  * handlers do nothing at all.
+ *
+ * The serving state (serving.h) is evaluated every SERVING_PERIOD_MS
+ * (SERVING_WAIT_PERIOD_MS while not serving, so the log line saying when
+ * the pod began to serve is close to when it did), at once after anything
+ * that may change it (a sync, a reload, keepalived
+ * exiting), and before answering a request if it is older than
+ * SERVING_FRESH_MS, so /readyz is never more than that stale for the
+ * helper polling it, while a flood of requests reads the kernel's table at
+ * most ten times a second.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,15 +38,21 @@
 #include "atomicfile.h"
 #include "controller.h"
 #include "hash.h"
+#include "ipvs_table.h"
 #include "log.h"
 #include "metrics.h"
 #include "reloader.h"
+#include "serving.h"
 #include "store.h"
 #include "watcher.h"
 
 #define RETRY_MS    1000
 #define MAX_POLL_MS 1000
 #define NEVER       UINT64_MAX
+
+#define SERVING_PERIOD_MS      1000 /* while serving */
+#define SERVING_WAIT_PERIOD_MS 250  /* while not: the log dates the transition closely */
+#define SERVING_FRESH_MS       100
 
 struct controller {
     const struct ctl_config *cfg;
@@ -64,6 +79,13 @@ struct controller {
     uint64_t last_reload_ms;
     bool synced; /* file and keepalived up to date at least once */
     char selector[320];
+
+    /* the serving state */
+    size_t vs_endpoints[OPT_MAX_VS]; /* real servers per virtual server in the file */
+    struct ipvs_table table;         /* storage reused by every check */
+    enum serving_reason serving;
+    bool serving_stale;
+    uint64_t serving_at_ms;
 };
 
 static uint64_t now_ms(void)
@@ -126,6 +148,7 @@ static void mark_synced(struct controller *c)
         log_info("first sync complete", "output", c->cfg->output, "endpoints",
                  LOG_INT(metrics.endpoints), NULL);
     c->synced = true;
+    c->serving_stale = true;
     metrics.ready = true;
     metrics.last_sync = wall_seconds();
 }
@@ -147,6 +170,7 @@ static void reload(struct controller *c, uint64_t now)
             metrics.reloads++;
         c->reload_pending = false;
         c->last_reload_ms = now;
+        c->serving_stale = true;
         mark_synced(c);
         return;
     }
@@ -166,7 +190,7 @@ static void sync_now(struct controller *c, uint64_t now)
     struct endpoint *eps = NULL;
     struct buf out;
     struct timespec t0, t1;
-    size_t n = 0, real_servers;
+    size_t n = 0, real_servers, per_vs[OPT_MAX_VS];
     int rc;
 
     buf_init(&out, SIZE_MAX);
@@ -184,6 +208,8 @@ static void sync_now(struct controller *c, uint64_t now)
     metrics.render_count++;
     metrics.objects = store_count(c->watcher.store);
     real_servers = render_count_real_servers(&c->rc, eps, n);
+    for (size_t v = 0; v < c->rc.n_vs; v++)
+        per_vs[v] = render_count_vs_real_servers(&c->rc, v, eps, n);
     c->dirty = false;
 
     if (!c->have_last && file_has_content(c->cfg->output, out.data, out.len) == 1) {
@@ -212,6 +238,8 @@ static void sync_now(struct controller *c, uint64_t now)
                  LOG_INT(real_servers), "objects", LOG_INT(metrics.objects), NULL);
     }
     metrics.endpoints = real_servers;
+    memcpy(c->vs_endpoints, per_vs, c->rc.n_vs * sizeof(per_vs[0])); /* what the file holds */
+    c->serving_stale = true;
     c->sync_retry_ms = 0;
     /* keepalived under supervision starts once the first file is in place */
     if (!c->synced && c->reloader.mode == RELOAD_SPAWN)
@@ -239,6 +267,7 @@ static void handle_signals(struct controller *c)
             break;
         case SIGCHLD:
             reloader_reap(&c->reloader, now_ms());
+            c->serving_stale = true;
             break;
         default:
             break;
@@ -273,6 +302,64 @@ static long min_timeout(long a, long b)
     return a < b ? a : b;
 }
 
+/*
+ * Gather the serving inputs, evaluate, publish on /readyz and /metrics,
+ * and log a change of state or reason once.
+ */
+static void serving_update(struct controller *c, uint64_t now)
+{
+    struct serving_input in = {0};
+    char kwhy[256] = "", terr[320] = "", why[sizeof(metrics.serving_why)];
+    enum serving_reason r;
+
+    in.synced = c->synced;
+    in.keepalived = reloader_state(&c->reloader, now, kwhy, sizeof(kwhy));
+    in.keepalived_why = kwhy;
+    in.check = c->cfg->serving_check;
+    in.vs = c->rc.vs;
+    in.n_vs = c->rc.n_vs;
+    in.protocol = c->rc.protocol;
+    in.endpoints = c->vs_endpoints;
+    if (in.check == SERVING_CHECK_KERNEL && c->synced) {
+        /* only the kernel's word counts: a table that cannot be read is not serving */
+        int rc = ipvs_table_read(&c->table, c->cfg->ipvs_table, terr, sizeof(terr));
+        if (rc == 0)
+            in.table = &c->table;
+        else if (rc == -ENOENT) /* the likeliest cause, named */
+            snprintf(terr + strlen(terr), sizeof(terr) - strlen(terr),
+                     " (is ip_vs loaded? --serving-check none on hosts without IPVS)");
+        in.table_error = terr;
+    }
+    r = serving_evaluate(&in, why, sizeof(why));
+
+    if (r != c->serving || !c->serving_at_ms) {
+        bool first = !c->serving_at_ms;
+        if (r == SERVING_OK)
+            log_info("serving", "reason", serving_reason_label(r), NULL);
+        else if (!first || r != SERVING_NOT_SYNCED) /* not at start-up: that is a given */
+            log_warn("not serving", "reason", serving_reason_label(r), "detail", why, NULL);
+        if (!first)
+            metrics.serving_transitions++;
+    }
+    c->serving = r;
+    c->serving_stale = false;
+    c->serving_at_ms = now ? now : 1;
+    metrics.serving = r == SERVING_OK;
+    metrics.serving_reason = (int)r;
+    snprintf(metrics.serving_why, sizeof(metrics.serving_why), "%s", why);
+}
+
+static uint64_t serving_due(const struct controller *c, uint64_t now)
+{
+    long grace = reloader_state_due(&c->reloader, now);
+    uint64_t period = c->serving == SERVING_OK ? SERVING_PERIOD_MS : SERVING_WAIT_PERIOD_MS;
+    uint64_t due = c->serving_stale ? now : c->serving_at_ms + period;
+
+    if (grace >= 0 && now + (uint64_t)grace < due)
+        due = now + (uint64_t)grace;
+    return due;
+}
+
 /* One turn: wait for something, then do whatever is due.  Returns the next timeout. */
 static void turn(struct controller *c, long timeout)
 {
@@ -289,8 +376,13 @@ static void turn(struct controller *c, long timeout)
     curl_multi_perform(c->multi, &running);
     handle_transfers(c);
     handle_signals(c);
-    if (c->ms)
+    if (c->ms) {
+        /* a request may be waiting: answer it with a fresh state */
+        now = now_ms();
+        if (fds[1].revents && now >= c->serving_at_ms + SERVING_FRESH_MS)
+            serving_update(c, now);
         metrics_server_run(c->ms);
+    }
 
     now = now_ms();
     if (c->cfg->once && !watcher_synced(&c->watcher) && c->watcher.state == W_WAIT &&
@@ -311,6 +403,9 @@ static void turn(struct controller *c, long timeout)
     }
     if (c->cfg->once && c->synced && !c->reload_pending)
         c->stop = true;
+    now = now_ms();
+    if (!c->cfg->once && now >= serving_due(c, now))
+        serving_update(c, now);
 }
 
 static long next_timeout(struct controller *c)
@@ -323,6 +418,8 @@ static long next_timeout(struct controller *c)
     t = min_timeout(t, until(sync_due(c), now));
     if (c->reload_pending)
         t = min_timeout(t, until(c->reload_at_ms, now));
+    if (!c->cfg->once)
+        t = min_timeout(t, until(serving_due(c, now), now));
     return t;
 }
 
@@ -383,6 +480,7 @@ static int setup(struct controller *c, const struct ctl_config *cfg)
     memset(c, 0, sizeof(*c));
     c->cfg = cfg;
     c->sigfd = -1;
+    ipvs_table_init(&c->table);
     reloader_init(&c->reloader, cfg->keepalived_pidfile, cfg->keepalived_cmd);
 
     sigemptyset(&mask);
@@ -436,7 +534,9 @@ static int setup(struct controller *c, const struct ctl_config *cfg)
     if (watcher_init(&c->watcher, &wc, c->multi) < 0)
         return -1;
     log_info("starting", "apiserver", cfg->apiserver, "namespace", cfg->namespace, "resource",
-             wc.res->kind, "selector", wc.selector, "output", cfg->output, NULL);
+             wc.res->kind, "selector", wc.selector, "output", cfg->output, "serving_check",
+             cfg->serving_check == SERVING_CHECK_KERNEL ? cfg->ipvs_table : "none", NULL);
+    serving_update(c, now_ms()); /* not serving until synced, from the first request on */
     return 0;
 }
 
@@ -447,6 +547,7 @@ static void teardown(struct controller *c)
     if (c->multi)
         curl_multi_cleanup(c->multi);
     metrics_server_stop(c->ms);
+    ipvs_table_free(&c->table);
     if (c->sigfd >= 0)
         close(c->sigfd);
 }

@@ -30,6 +30,7 @@
 
 #include "metrics.h"
 #include "netaddr.h"
+#include "serving.h"
 #include "version.h"
 
 struct metrics metrics;
@@ -77,6 +78,17 @@ int metrics_format(const struct metrics *m, struct buf *out)
                  (double)m->objects);
     err |= gauge(out, "ipvs_controller_ready", "1 once the first sync has completed.",
                  m->ready ? 1 : 0);
+    err |= gauge(out, "ipvs_controller_serving",
+                 "1 while this pod can serve: what /readyz answers 200 for.", m->serving ? 1 : 0);
+    err |= buf_puts(out, "# HELP ipvs_controller_serving_reason Why this pod is not serving: 1 for "
+                         "the reason /readyz gives, 0 for the others.\n"
+                         "# TYPE ipvs_controller_serving_reason gauge\n");
+    for (int i = SERVING_OK + 1; i < SERVING__COUNT; i++)
+        err |= buf_printf(out, "ipvs_controller_serving_reason{reason=\"%s\"} %d\n",
+                          serving_reason_label((enum serving_reason)i),
+                          !m->serving && m->serving_reason == i);
+    err |= counter(out, "ipvs_controller_serving_transitions_total",
+                   "Changes of the serving state or of its reason.", m->serving_transitions);
     err |=
         counter(out, "ipvs_controller_reloads_total", "keepalived reloads signalled.", m->reloads);
     err |= counter(out, "ipvs_controller_config_writes_total", "Times ipvs.conf was replaced.",
@@ -148,9 +160,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     if (strcmp(url, "/healthz") == 0)
         return reply(conn, MHD_HTTP_OK, "text/plain", "ok\n", 3);
     if (strcmp(url, "/readyz") == 0) {
-        if (metrics.ready)
-            return reply(conn, MHD_HTTP_OK, "text/plain", "ready\n", 6);
-        return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", "not synced yet\n", 15);
+        char body[sizeof(metrics.serving_why) + 32];
+        int n;
+        if (metrics.serving)
+            return reply(conn, MHD_HTTP_OK, "text/plain", "serving\n", 8);
+        n = snprintf(body, sizeof(body), "not serving: %s\n",
+                     metrics.serving_why[0] ? metrics.serving_why : "starting");
+        return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", body,
+                     n < (int)sizeof(body) ? (size_t)n : sizeof(body) - 1);
     }
     return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", "not found\n", 10);
 }

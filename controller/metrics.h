@@ -6,7 +6,7 @@
  * server (libmicrohttpd) runs without threads of its own: it exposes one
  * epoll descriptor that the main loop polls, and metrics_serve() answers
  * whatever is ready.  /metrics is Prometheus text, /healthz says the loop
- * is turning, /readyz says the first sync has happened.
+ * is turning, /readyz says whether this pod can serve (serving.h).
  */
 #ifndef IPVSCTL_METRICS_H
 #define IPVSCTL_METRICS_H
@@ -44,6 +44,11 @@ struct metrics {
     uint64_t render_count;
     double last_render_seconds;
     bool ready;
+    /* the serving state (serving.h), as last evaluated; /readyz answers it */
+    bool serving;
+    int serving_reason; /* enum serving_reason */
+    char serving_why[384];
+    uint64_t serving_transitions;
 };
 
 extern struct metrics metrics;

@@ -50,6 +50,8 @@ enum opt_id {
     O_PIDFILE,
     O_CMD,
     O_METRICS,
+    O_SERVING_CHECK,
+    O_IPVS_TABLE,
     O_ONCE,
     O_DEBOUNCE,
     O_MAX_DELAY,
@@ -106,6 +108,10 @@ static const struct opt_def opt_defs[] = {
     {"keepalived-cmd", O_CMD, "CMD",
      "reload: run CMD (through /bin/sh, keep it in the foreground: -n), supervise it, SIGHUP it"},
     {"metrics-address", O_METRICS, "ADDR:PORT", "serve /metrics, /healthz and /readyz here"},
+    {"serving-check", O_SERVING_CHECK, "kernel|none",
+     "/readyz consults the kernel's IPVS table, or not (none: hosts without IPVS); default kernel"},
+    {"ipvs-table", O_IPVS_TABLE, "PATH",
+     "the table the kernel check reads (default " IPVS_TABLE_PATH "; tests give a fixture)"},
     {"once", O_ONCE, NULL, "list, render, reload once, then exit"},
     {"debounce-ms", O_DEBOUNCE, "MS", "quiet time before rendering after a change (default 50)"},
     {"max-delay-ms", O_MAX_DELAY, "MS", "longest a change waits under a burst (default 500)"},
@@ -155,6 +161,20 @@ static void usage(void)
             printf("  %-40s   env %s\n", "", env);
         }
     }
+    printf("\nServing state (/readyz, and the metrics ipvs_controller_serving and\n"
+           "ipvs_controller_serving_reason): 200 only while this pod can serve, else 503 and\n"
+           "one line saying why.  It needs the first sync with the API server (after that the\n"
+           "API server is never consulted: an outage must not withdraw every load balancer);\n"
+           "keepalived running (--keepalived-cmd: our child, up for 1 s since it was started\n"
+           "after the file was written; --keepalived-pidfile: the pid alive; neither: not\n"
+           "checked); and with --serving-check kernel, every --virtual-server in this network\n"
+           "namespace's IPVS table with a real server of weight > 0.  keepalived's health\n"
+           "checks take failing real servers out of the table, and keepalived writes the\n"
+           "table from the file it loaded, so the table is the evidence that keepalived has\n"
+           "loaded the file and that the service has a healthy backend.  A virtual server\n"
+           "with no ready endpoints is reported as such.  The state is re-read every second\n"
+           "(every 250 ms while not serving) and before answering a request when older than\n"
+           "100 ms; each change is logged once.\n");
     printf("\nExit status: 0 on success (--once done, or stopped by SIGTERM/SIGINT);\n"
            "1 on a runtime failure (--once could not sync, keepalived died and could not be\n"
            "restarted, the output could not be written); 2 on bad usage or configuration.\n");
@@ -378,6 +398,7 @@ static int parse_hc(const char *v, struct ctl_config *cfg)
 {
     if (!strcmp(v, "tcp")) {
         cfg->hc = HC_TCP;
+        cfg->serving_check = SERVING_CHECK_KERNEL;
         return 0;
     }
     if (!strcmp(v, "none")) {
@@ -493,6 +514,17 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
         rc = hostport_parse(v, &a, &port) == 0 ? str_assign(&cfg->metrics_address, v) : -EINVAL;
         break;
     }
+    case O_SERVING_CHECK:
+        if (!strcmp(v, "kernel"))
+            cfg->serving_check = SERVING_CHECK_KERNEL;
+        else if (!strcmp(v, "none"))
+            cfg->serving_check = SERVING_CHECK_NONE;
+        else
+            rc = -EINVAL;
+        break;
+    case O_IPVS_TABLE:
+        rc = *v ? str_assign(&cfg->ipvs_table, v) : -EINVAL;
+        break;
     case O_ONCE:
         rc = parse_bool(v, &cfg->once);
         break;
@@ -766,7 +798,8 @@ enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, cha
     if ((!cfg->sched && str_assign(&cfg->sched, "rr") < 0) ||
         (!cfg->method && str_assign(&cfg->method, "NAT") < 0) ||
         (!cfg->protocol && str_assign(&cfg->protocol, "TCP") < 0) ||
-        (!cfg->output && str_assign(&cfg->output, "/etc/keepalived/ipvs.conf") < 0))
+        (!cfg->output && str_assign(&cfg->output, "/etc/keepalived/ipvs.conf") < 0) ||
+        (!cfg->ipvs_table && str_assign(&cfg->ipvs_table, IPVS_TABLE_PATH) < 0))
         goto nomem;
     if (in_cluster(cfg, sa_dir, err, errlen) < 0 || check(cfg, err, errlen) < 0)
         goto bad;
@@ -784,7 +817,8 @@ void options_free(struct ctl_config *cfg)
                      &cfg->namespace,          &cfg->selector,       &cfg->service,
                      &cfg->port_name,          &cfg->sched,          &cfg->method,
                      &cfg->protocol,           &cfg->hc_path,        &cfg->output,
-                     &cfg->keepalived_pidfile, &cfg->keepalived_cmd, &cfg->metrics_address};
+                     &cfg->keepalived_pidfile, &cfg->keepalived_cmd, &cfg->metrics_address,
+                     &cfg->ipvs_table};
 
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);

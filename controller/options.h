@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "render.h"
+#include "serving.h"
 
 #define OPT_MAX_VS 64
 
@@ -59,6 +60,10 @@ struct ctl_config {
     /* reloading */
     char *keepalived_pidfile;
     char *keepalived_cmd;
+
+    /* serving state (/readyz) */
+    enum serving_check serving_check;
+    char *ipvs_table; /* the kernel's table to check, /proc/net/ip_vs */
 
     /* behaviour */
     char *metrics_address;

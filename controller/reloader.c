@@ -215,6 +215,76 @@ long reloader_tick(struct reloader *r, uint64_t now_ms)
     return -1;
 }
 
+/* 1 if pid is a live process, 0 if gone or a zombie, judged by kill(0) and /proc. */
+static int process_alive(pid_t pid)
+{
+    char path[64], *stat = NULL, *close;
+    int alive = 1;
+
+    if (kill(pid, 0) < 0 && errno == ESRCH)
+        return 0;
+    /* a zombie still takes signals: its state is after the last ')' of stat */
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (read_small_file(path, 4096, &stat, NULL) == 0) {
+        close = strrchr(stat, ')');
+        if (close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X'))
+            alive = 0;
+        free(stat);
+    }
+    return alive;
+}
+
+enum keepalived_state reloader_state(const struct reloader *r, uint64_t now_ms, char *why,
+                                     size_t whylen)
+{
+    pid_t pid;
+
+    switch (r->mode) {
+    case RELOAD_NONE:
+        break;
+    case RELOAD_PIDFILE:
+        if (read_pid(r->pidfile, &pid, why, whylen) < 0)
+            return KEEPALIVED_DOWN;
+        if (!process_alive(pid)) {
+            snprintf(why, whylen, "pid %d from %s is not running", (int)pid, r->pidfile);
+            return KEEPALIVED_DOWN;
+        }
+        return KEEPALIVED_RUNNING;
+    case RELOAD_SPAWN:
+        if (r->failed) {
+            snprintf(why, whylen, "it kept exiting and is no longer restarted");
+            return KEEPALIVED_DOWN;
+        }
+        if (!r->wanted) {
+            snprintf(why, whylen, "not started yet");
+            return KEEPALIVED_DOWN;
+        }
+        if (!r->child) {
+            if (r->restart_at_ms > now_ms)
+                snprintf(why, whylen, "it exited; restarting in %llu ms",
+                         (unsigned long long)(r->restart_at_ms - now_ms));
+            else
+                snprintf(why, whylen, "it exited; restarting");
+            return KEEPALIVED_DOWN;
+        }
+        if (now_ms < r->started_ms + STARTUP_GRACE_MS) {
+            snprintf(why, whylen, "pid %d started %llu ms ago", (int)r->child,
+                     (unsigned long long)(now_ms - r->started_ms));
+            return KEEPALIVED_STARTING;
+        }
+        return KEEPALIVED_RUNNING;
+    }
+    return KEEPALIVED_UNWATCHED;
+}
+
+/* Within the start-up grace of the child: when its state may next change. */
+long reloader_state_due(const struct reloader *r, uint64_t now_ms)
+{
+    if (r->mode != RELOAD_SPAWN || !r->child || now_ms >= r->started_ms + STARTUP_GRACE_MS)
+        return -1;
+    return (long)(r->started_ms + STARTUP_GRACE_MS - now_ms);
+}
+
 bool reloader_failed(const struct reloader *r)
 {
     return r->failed;

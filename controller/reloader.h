@@ -32,6 +32,23 @@ struct reloader {
 
 void reloader_init(struct reloader *r, const char *pidfile, const char *cmd);
 
+/* What the serving check knows of keepalived. */
+enum keepalived_state {
+    KEEPALIVED_UNWATCHED, /* mode none: not ours to know */
+    KEEPALIVED_RUNNING,
+    KEEPALIVED_STARTING, /* spawn: started less than the start-up grace ago */
+    KEEPALIVED_DOWN,
+};
+
+/*
+ * Is keepalived alive?  spawn: our child exists (and has had the start-up
+ * grace to read the file it was started after); pidfile: the process named
+ * by the file exists and is not a zombie.  For STARTING and DOWN, why says
+ * what was seen.  Reads the pidfile and /proc; never signals.
+ */
+enum keepalived_state reloader_state(const struct reloader *r, uint64_t now_ms, char *why,
+                                     size_t whylen);
+
 /*
  * Ask keepalived to reload.  Returns 0 when signalled (or started),
  * -EAGAIN when it should be retried at *retry_ms (keepalived is starting),
@@ -39,6 +56,9 @@ void reloader_init(struct reloader *r, const char *pidfile, const char *cmd);
  */
 int reloader_reload(struct reloader *r, uint64_t now_ms, uint64_t *retry_ms, char *err,
                     size_t errlen);
+
+/* ms until the child's start-up grace ends (its state changes), or -1. */
+long reloader_state_due(const struct reloader *r, uint64_t now_ms);
 
 /* After SIGCHLD: reap our child; schedules a restart or marks failure. */
 void reloader_reap(struct reloader *r, uint64_t now_ms);

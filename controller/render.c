@@ -64,13 +64,19 @@ static size_t count_family(const struct endpoint *eps, size_t n, int family)
     return k;
 }
 
+size_t render_count_vs_real_servers(const struct render_config *rc, size_t v,
+                                    const struct endpoint *eps, size_t n)
+{
+    return count_family(eps, n, vs_family(&rc->vs[v]));
+}
+
 size_t render_count_real_servers(const struct render_config *rc, const struct endpoint *eps,
                                  size_t n)
 {
     size_t k = 0;
 
     for (size_t v = 0; v < rc->n_vs; v++)
-        k += count_family(eps, n, vs_family(&rc->vs[v]));
+        k += render_count_vs_real_servers(rc, v, eps, n);
     return k;
 }
 

@@ -53,6 +53,10 @@ int render_ipvs_conf(const struct render_config *rc, const struct endpoint *eps,
 size_t render_count_real_servers(const struct render_config *rc, const struct endpoint *eps,
                                  size_t n);
 
+/* The real_server entries of virtual server v (an index into rc->vs); 0: written as a comment. */
+size_t render_count_vs_real_servers(const struct render_config *rc, size_t v,
+                                    const struct endpoint *eps, size_t n);
+
 /* True if name is a scheduler keepalived 2.2 accepts. */
 bool render_sched_valid(const char *name);
 

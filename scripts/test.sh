@@ -30,7 +30,7 @@ ctest --test-dir build/asan --output-on-failure -j "$JOBS"
 echo "== fuzzing (bounded)"
 CC=clang cmake -S . -B build/fuzz -G Ninja -DLB_WERROR=ON -DLB_SANITIZE=ON -DLB_FUZZ=ON \
     -DLB_FUZZ_SECONDS="${LB_FUZZ_SECONDS:-75}" >/dev/null
-ninja -C build/fuzz fuzz_stream fuzz_options
+ninja -C build/fuzz fuzz_stream fuzz_options fuzz_ipvs_table
 ctest --test-dir build/fuzz --output-on-failure -L fuzz
 
 echo "== manifests: offline against the Kubernetes schemas, unknown fields refused"

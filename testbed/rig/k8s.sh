@@ -144,13 +144,14 @@ k8s_lb_start() {
     # the ipvs container's own entry point prepares the namespace (IPVS
     # modules, ip_forward, vs.conntrack, the masquerade rule) and runs the
     # controller, which runs keepalived
-    local prep=modules,forward,conntrack,masquerade api=()
-    [ -z "$K8S_KEEPALIVED_OPTS" ] || prep=none # a kernel without IPVS
+    local prep=modules,forward,conntrack,masquerade api=() serving=()
+    # a kernel without IPVS: nothing to prepare, and /readyz cannot ask its table
+    [ -z "$K8S_KEEPALIVED_OPTS" ] || { prep=none; serving=(--serving-check none); }
     [ -z "$K8S_PKI" ] || api=(--ca-file "$K8S_PKI/ca.crt" --token-file "$K8S_PKI/token")
     _rig_bg "$pod.controller" "$ns" env PATH="$BUILD/controller:$PATH" IPVS_PREPARE="$prep" \
         KEEPALIVED_DIR="$dir" KEEPALIVED_RUN_DIR="$dir" KEEPALIVED_OPTS="$K8S_KEEPALIVED_OPTS" \
         sh "$SRC/images/ipvs/ipvs-entrypoint" run \
-        --apiserver "$K8S_API" "${api[@]}" --namespace "$K8S_NAMESPACE" --selector app=web \
+        --apiserver "$K8S_API" "${api[@]}" "${serving[@]}" --namespace "$K8S_NAMESPACE" --selector app=web \
         --virtual-server "$vip:80" --health-check-interval 1 --health-check-timeout 1 \
         --debounce-ms 20 --max-delay-ms 200 --min-reload-interval-ms 100
     rig_lb_start "$pod" "$node" "$prefix" "$@"

@@ -125,9 +125,13 @@ start_keepalived() {
 
 reloads() { grep -c "Reloading" "$T/keepalived.log" 2>/dev/null || true; }
 
+# start_controller ARGS...: the controller on this test's API and files.
+# This host has no IPVS, so /readyz leaves the kernel's table out
+# (--serving-check none) unless ARGS choose otherwise: a later flag wins.
 start_controller() {
     bg controller "$CONTROLLER" --apiserver "$API" --output "$T/ipvs.conf" \
-        --backoff-max-ms 1000 --debounce-ms 20 --max-delay-ms 200 --min-reload-interval-ms 100 "$@"
+        --backoff-max-ms 1000 --debounce-ms 20 --max-delay-ms 200 --min-reload-interval-ms 100 \
+        --serving-check none "$@"
 }
 
 # has_rs IP PORT: the rendered file has that real server.

@@ -94,6 +94,8 @@ for (const c of [...spec.initContainers, ...spec.containers]) {
     if (c.name === "ipvs" || c.name === "prepare") setenv(c, "IPVS_PREPARE", "forward");
     if (c.name === "ipvs") {
         setenv(c, "KEEPALIVED_OPTS", "-P");
+        // nor a table for /readyz's kernel check: first sync and keepalived only
+        setenv(c, "IPVS_CONTROLLER_SERVING_CHECK", "none");
         // what the kubelet gives every pod
         setenv(c, "KUBERNETES_SERVICE_HOST", need("API_HOST"));
         setenv(c, "KUBERNETES_SERVICE_PORT", need("API_PORT"));

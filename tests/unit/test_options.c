@@ -48,6 +48,14 @@ static void defaults(void **state)
     assert_int_equal(cfg.n_vs, 1);
     assert_int_equal(cfg.vs[0].port, 80);
     assert_false(cfg.once);
+    assert_int_equal(cfg.serving_check, SERVING_CHECK_KERNEL);
+    assert_string_equal(cfg.ipvs_table, "/proc/net/ip_vs");
+    options_free(&cfg);
+    assert_int_equal(parse(&cfg, BASE, "--selector", "app=web", "--serving-check", "none",
+                           "--ipvs-table", "/tmp/ip_vs", NULL),
+                     OPT_OK);
+    assert_int_equal(cfg.serving_check, SERVING_CHECK_NONE);
+    assert_string_equal(cfg.ipvs_table, "/tmp/ip_vs");
     options_free(&cfg);
 }
 
@@ -171,6 +179,10 @@ static void bad_values(void **state)
         {"--max-list-bytes", "lots", "--max-list-bytes: invalid value"},
         {"--metrics-address", "localhost:9100", "--metrics-address: invalid value"},
         {"--log-level", "loud", "--log-level: invalid value"},
+        {"--serving-check", "ipvsadm",
+         "--serving-check: invalid value \"ipvsadm\", expected kernel|none"},
+        {"--serving-check", "", "--serving-check: invalid value"},
+        {"--ipvs-table", "", "--ipvs-table: invalid value"},
         {"--debounce-ms", "5s", "--debounce-ms: invalid value"},
         {"--selector", "app=web,", "--selector: invalid label selector"},
         {"--selector", "app in web", "--selector: invalid label selector"},
