@@ -33,7 +33,7 @@ enum helper_cmd { CMD_RUN, CMD_CLEANUP, CMD_GATE };
 
 /* The gate's timing (see --help): within 1.5 s either way, with room to spare. */
 #define GATE_INTERVAL_MS 200 /* one probe every ... */
-#define GATE_TIMEOUT_MS  400 /* ... each given this long ... */
+#define GATE_TIMEOUT_MS  300 /* ... each given this long ... */
 #define GATE_RISE        2   /* ... this many 200s in a row announce ... */
 #define GATE_FALL        2   /* ... and this many failures in a row withdraw */
 
