@@ -411,8 +411,9 @@ int main(int argc, char **argv)
             rc = -EINVAL;
         }
     }
-    /* with the gate, exabgp runs this very program: its path goes in the file */
-    if (rc == 0 && cfg.cmd == CMD_RUN && cfg.health_url)
+    /* with the gate, exabgp runs this very program: its path goes in the file
+     * (cleanup's drained file too: it keeps the gate) */
+    if (rc == 0 && cfg.health_url)
         rc = resolve_self(&plan, err, sizeof(err));
     if (rc == 0)
         rc = route_open_self(&pod, err, sizeof(err));

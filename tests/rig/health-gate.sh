@@ -81,6 +81,15 @@ wait_nexthops() {
 within_bound() {
     awk -v t="$1" -v b="$BOUND" 'BEGIN { exit !(t <= b) }' || fail "$2 took ${1}s, more than ${BOUND}s"
 }
+# rr_uptime: seconds the RR's session with the pod has been up (a drop and
+# a quick reconnect between two samples still resets it).
+rr_uptime() {
+    local t
+    t=$(rig_gobgp neighbor "$POD_IP" | sed -n 's/.*up for \([0-9:]*\).*/\1/p')
+    [ -n "$t" ] || { echo -1; return; }
+    IFS=: read -r h m s <<<"$t"
+    echo $((10#$h * 3600 + 10#$m * 60 + 10#$s))
+}
 log_lines() { grep -c "$1" "$RIG_DIR/lb1.exabgp.log" || true; }
 
 rig_up
@@ -115,9 +124,10 @@ answer 503
 health_start
 rig_lb_start lb1 1 "$PREFIX" HEALTH_URL="$URL"
 rig_wait_rr_state "$POD_IP" established 20
+upA=$(rr_uptime) sA=$SECONDS
 grep -q 'process health-gate' "$RIG_DIR/lb1/exabgp.conf" || fail "exabgp.conf has no health gate"
 ! grep -q 'route ' "$RIG_DIR/lb1/exabgp.conf" || fail "the gated exabgp.conf has static routes"
-wait_until 5 "the gate's first decision" '[ "$(log_lines "not announcing\|withdrawing:")" -ge 1 ]'
+wait_until 5 "the gate's first decision" '[ "$(log_lines "announcing:\|withdrawing:")" -ge 1 ]'
 t0=$SECONDS
 while [ $((SECONDS - t0)) -lt 3 ]; do
     sample
@@ -174,16 +184,25 @@ pass "a hung endpoint withdraws, answers announce again"
 [ "$(log_lines 'announcing:')" = 4 ] || fail "want 4 'announcing' lines: $(grep 'announcing:' "$RIG_DIR/lb1.exabgp.log")"
 [ "$(log_lines 'withdrawing:')" = 4 ] || fail "want 4 'withdrawing' lines: $(grep 'withdrawing:' "$RIG_DIR/lb1.exabgp.log")"
 sessions_stayed_up
+up1=$(rr_uptime)
+[ "$up1" -ge $((upA + SECONDS - sA - 1)) ] ||
+    fail "the session was re-established: up ${upA}s, then ${up1}s $((SECONDS - sA))s later"
 pass "the session stayed Established throughout ($(wc -w <<<"$STATES") samples); one log line per change"
 
 # --- cleanup withdraws through the gate, and nothing comes back
+up0=$(rr_uptime) s0=$SECONDS
 T0=$(_rig_now)
 rig_helper lb1 1 "$PREFIX" --health-url "$URL" --drain-seconds 1 cleanup >>"$RIG_DIR/cleanup.log" 2>&1 &
 cleanup_pid=$!
 wait_nexthops "" 10 "withdraw on cleanup"
 echo "    withdrawn ${WAITED}s after cleanup started"
+# the session through the reload and the drain
+while kill -0 "$cleanup_pid" 2>/dev/null; do sample; sleep 0.05; done
 wait "$cleanup_pid" || fail "cleanup failed: $(cat "$RIG_DIR/cleanup.log")"
 grep -q 'the health gate withdrew' "$RIG_DIR/cleanup.log" || fail "cleanup did not see the gate withdraw: $(cat "$RIG_DIR/cleanup.log")"
+grep -q 'asked exabgp to withdraw' "$RIG_DIR/cleanup.log" || fail "cleanup did not reload exabgp: $(cat "$RIG_DIR/cleanup.log")"
+grep -q 'process health-gate' "$RIG_DIR/lb1/exabgp.conf" || fail "the drained exabgp.conf lost the gate"
+! grep -q 'route ' "$RIG_DIR/lb1/exabgp.conf" || fail "the drained exabgp.conf announces"
 t0=$SECONDS
 while [ $((SECONDS - t0)) -lt 2 ]; do
     sample
@@ -191,4 +210,7 @@ while [ $((SECONDS - t0)) -lt 2 ]; do
     sleep 0.1
 done
 sessions_stayed_up
+up1=$(rr_uptime)
+[ "$up1" -ge $((up0 + SECONDS - s0 - 1)) ] ||
+    fail "the session was re-established during cleanup: up ${up0}s before, ${up1}s $((SECONDS - s0))s later"
 pass "cleanup: withdrawn through the gate, not announced again, session Established"
