@@ -189,6 +189,27 @@ up1=$(rr_uptime)
     fail "the session was re-established: up ${upA}s, then ${up1}s $((SECONDS - sA))s later"
 pass "the session stayed Established throughout ($(wc -w <<<"$STATES") samples); one log line per change"
 
+# --- the gate killed: exabgp starts a new one, which does not flap the route
+gate_pid() {
+    local ex
+    read -r ex _ <<<"$(_rig_pid lb1.exabgp)"
+    pgrep -P "$ex" -f 'health-gate' || true
+}
+g1=$(gate_pid)
+[ -n "$g1" ] || fail "no health-gate process under exabgp"
+kill -KILL "$g1"
+t0=$SECONDS
+until g2=$(gate_pid) && [ -n "$g2" ] && [ "$g2" != "$g1" ] &&
+    [ "$(log_lines 'health gate started')" -ge 2 ] && [ $((SECONDS - t0)) -ge 2 ]; do
+    sample
+    nexthops_are "$PREFIX" "$NEXT_HOP"
+    [ $((SECONDS - t0)) -lt 15 ] || fail "exabgp did not start a new gate (old $g1, now '${g2:-}')"
+    sleep 0.05
+done
+nexthops_are "$PREFIX" "$NEXT_HOP"
+sessions_stayed_up
+pass "the gate killed: exabgp started a new one ($g1 -> $g2), the nexthop stayed"
+
 # --- cleanup withdraws through the gate, and nothing comes back
 up0=$(rr_uptime) s0=$SECONDS
 T0=$(_rig_now)
