@@ -235,3 +235,17 @@ up1=$(rr_uptime)
 [ "$up1" -ge $((up0 + SECONDS - s0 - 1)) ] ||
     fail "the session was re-established during cleanup: up ${up0}s before, ${up1}s $((SECONDS - s0))s later"
 pass "cleanup: withdrawn through the gate, not announced again, session Established"
+
+# --- exabgp stopped (the kubelet's SIGTERM): the gate stops with it; a new
+# run in the same pod is not silenced by the old cleanup's marker
+rig_lb_stop lb1
+grep -q 'msg="health gate stopped"' "$RIG_DIR/lb1.exabgp.log" || fail "the gate did not log its stop"
+[ -z "$(ip netns pids "$RIG-lb1" | xargs -r ps -o args= -p | grep health-gate || true)" ] ||
+    fail "a health-gate process outlived exabgp"
+[ -e "$RIG_DIR/lb1/exabgp.conf.withdraw" ] || fail "cleanup left no marker (the check below would prove nothing)"
+T0=$(_rig_now)
+rig_lb_start lb1 1 "$PREFIX" HEALTH_URL="$URL"
+wait_nexthops "$NEXT_HOP" 20 "announce after a restart in the same pod"
+[ ! -e "$RIG_DIR/lb1/exabgp.conf.withdraw" ] || fail "run left cleanup's marker"
+echo "    announced ${WAITED}s after a new run started (session set-up included)"
+pass "exabgp stopped: the gate stopped with it; a new run announces again"
