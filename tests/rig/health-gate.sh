@@ -127,7 +127,8 @@ rig_wait_rr_state "$POD_IP" established 20
 upA=$(rr_uptime) sA=$SECONDS
 grep -q 'process health-gate' "$RIG_DIR/lb1/exabgp.conf" || fail "exabgp.conf has no health gate"
 ! grep -q 'route ' "$RIG_DIR/lb1/exabgp.conf" || fail "the gated exabgp.conf has static routes"
-wait_until 5 "the gate's first decision" '[ "$(log_lines "announcing:\|withdrawing:")" -ge 1 ]'
+gate_decided() { [ "$(log_lines 'announcing:\|withdrawing:')" -ge 1 ]; }
+wait_until 5 "the gate's first decision" gate_decided
 t0=$SECONDS
 while [ $((SECONDS - t0)) -lt 3 ]; do
     sample
