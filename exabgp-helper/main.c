@@ -6,8 +6,10 @@
  *          connected subnet overlapped), discover what is missing, empty the
  *          capability sets exabgp will inherit, install the two routes (all
  *          or none), write exabgp.conf, exec exabgp in our place.
- * cleanup: have the running exabgp withdraw (reload with nothing to
- *          announce), let the withdrawal spread, remove our routes.
+ * cleanup: have the running exabgp withdraw (through the health gate when
+ *          it runs one, then a reload with nothing to announce), let the
+ *          withdrawal spread, remove our routes.
+ * health-gate (internal): exabgp's API process with HEALTH_URL set (gate.c).
  *
  * Nothing is touched until every input has been checked; a failure after
  * the routes went in takes them back out.  Exit: 0 done, 1 runtime, 2 config.
