@@ -35,10 +35,50 @@ static void base64(const unsigned char *in, size_t n, char *out)
     *out = '\0';
 }
 
+/* Characters exabgp's tokeniser takes as part of one word of a run line. */
+static const char word_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                 "-._~/%!$&()*+,=:@?";
+
+int conf_check_word(const char *s)
+{
+    return *s && strspn(s, word_chars) == strlen(s) ? 0 : -EINVAL;
+}
+
+static const char *const level_names[] = {
+    [LOG_DEBUG] = "debug", [LOG_INFO] = "info", [LOG_WARN] = "warn", [LOG_ERROR] = "error"};
+
+/*
+ * The gate's process block: the helper itself, with everything it needs on
+ * its command line (exabgp passes its environment on, but run's flags
+ * would be lost).  Every word was parsed or checked by conf_check_word.
+ */
+static int render_gate(const struct plan *plan, struct buf *out)
+{
+    const struct helper_config *cfg = plan->cfg;
+    char a[NETADDR_STRLEN];
+    int rc = 0;
+
+    if (conf_check_word(plan->self) < 0 || conf_check_word(cfg->exabgp_conf) < 0 ||
+        conf_check_word(cfg->health_url) < 0)
+        return -EINVAL;
+    rc |= buf_printf(out, "\nprocess health-gate {\n    run %s health-gate --health-url %s",
+                     plan->self, cfg->health_url);
+    rc |= buf_puts(out, " --service-prefixes ");
+    for (size_t j = 0; j < cfg->n_prefixes; j++)
+        rc |= buf_printf(out, "%s%s/%u", j ? "," : "", netaddr_format(&cfg->prefixes[j].addr, a),
+                         cfg->prefixes[j].len);
+    rc |= buf_printf(out, " --node-ip %s --exabgp-conf %s --log-level %s;\n",
+                     netaddr_format(&plan->node_ip, a), cfg->exabgp_conf,
+                     level_names[cfg->log_level]);
+    rc |= buf_puts(out, "    encoder text;\n}\n");
+    return rc ? -EMSGSIZE : 0;
+}
+
 int conf_render(const struct plan *plan, bool announce, struct buf *out)
 {
     const struct helper_config *cfg = plan->cfg;
     char pod[NETADDR_STRLEN], node[NETADDR_STRLEN], rid[NETADDR_STRLEN], a[NETADDR_STRLEN];
+    bool gated = cfg->health_url != NULL;
     int rc = 0;
 
     netaddr_format(&plan->pod_ip, pod);
@@ -50,8 +90,16 @@ int conf_render(const struct plan *plan, bool announce, struct buf *out)
                      "# Written by exabgp-helper %s at every start; edits are lost.\n"
                      "# %s\n",
                      LB_VERSION,
-                     announce ? "Announces the service prefixes with this pod's node as next hop."
-                              : "Drained: the sessions stay up, announcing nothing.");
+                     !announce ? "Drained: the sessions stay up, announcing nothing."
+                     : gated   ? "The health gate announces the service prefixes, with this pod's "
+                                 "node as next hop,\n# while HEALTH_URL answers 200."
+                             : "Announces the service prefixes with this pod's node as next hop.");
+    if (gated) {
+        /* kept when drained: a reload must not stop the gate before it withdrew */
+        int g = render_gate(plan, out);
+        if (g < 0)
+            return g;
+    }
     for (size_t i = 0; i < cfg->n_peers; i++) {
         rc |= buf_printf(out, "\nneighbor %s {\n", netaddr_format(&cfg->peers[i], a));
         rc |= buf_printf(out,
@@ -69,7 +117,12 @@ int conf_render(const struct plan *plan, bool announce, struct buf *out)
                              "    md5-base64 true;\n",
                              b64);
         }
-        rc |= buf_puts(out, "    family {\n        ipv4 unicast;\n    }\n    static {\n");
+        rc |= buf_puts(out, "    family {\n        ipv4 unicast;\n    }\n");
+        if (gated) {
+            rc |= buf_puts(out, "    api {\n        processes [ health-gate ];\n    }\n}\n");
+            continue;
+        }
+        rc |= buf_puts(out, "    static {\n");
         for (size_t j = 0; announce && j < cfg->n_prefixes; j++) {
             rc |= buf_printf(out, "        route %s/%u next-hop %s;\n",
                              netaddr_format(&cfg->prefixes[j].addr, a), cfg->prefixes[j].len, node);

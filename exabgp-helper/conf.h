@@ -16,9 +16,15 @@
  * Append the configuration for plan to out.  With announce false the
  * neighbors stay and the static blocks are empty: reloaded into a running
  * exabgp, it withdraws the prefixes without closing the sessions.
- * 0 or -EMSGSIZE.
+ * With HEALTH_URL set there are no static routes, drained or not: a
+ * process block runs plan->self as the health gate and every neighbor
+ * lists it in its api block.  0, -EMSGSIZE, or -EINVAL when a word of the
+ * run line fails conf_check_word.
  */
 int conf_render(const struct plan *plan, bool announce, struct buf *out);
+
+/* 0 when s is one word exabgp's tokeniser keeps whole (a run line's path), else -EINVAL. */
+int conf_check_word(const char *s);
 
 /* The routes run installs, one per line in `ip route` syntax, for --dry-run. */
 int conf_render_routes(const struct plan *plan, struct buf *out);

@@ -6,8 +6,10 @@
  *          connected subnet overlapped), discover what is missing, empty the
  *          capability sets exabgp will inherit, install the two routes (all
  *          or none), write exabgp.conf, exec exabgp in our place.
- * cleanup: have the running exabgp withdraw (reload with nothing to
- *          announce), let the withdrawal spread, remove our routes.
+ * cleanup: have the running exabgp withdraw (through the health gate when
+ *          it runs one, then a reload with nothing to announce), let the
+ *          withdrawal spread, remove our routes.
+ * health-gate (internal): exabgp's API process with HEALTH_URL set (gate.c).
  *
  * Nothing is touched until every input has been checked; a failure after
  * the routes went in takes them back out.  Exit: 0 done, 1 runtime, 2 config.
@@ -22,6 +24,7 @@
 #include "atomicfile.h"
 #include "caps.h"
 #include "conf.h"
+#include "gate.h"
 #include "log.h"
 #include "options.h"
 #include "route.h"
@@ -65,6 +68,35 @@ static int resolve_exabgp(const char *name, char *out, size_t outlen, char *err,
     }
     snprintf(err, errlen, "EXABGP %s: not found in PATH (install exabgp or set EXABGP)", name);
     return -EINVAL;
+}
+
+/* This program's path for exabgp.conf's run line; 0 or -EINVAL with err set. */
+static int resolve_self(struct plan *plan, char *err, size_t errlen)
+{
+    ssize_t n = readlink("/proc/self/exe", plan->self, sizeof(plan->self) - 1);
+
+    if (n < 0) {
+        snprintf(err, errlen, "cannot find this program for HEALTH_URL's gate: /proc/self/exe: %s",
+                 strerror(errno));
+        return -EINVAL;
+    }
+    plan->self[n] = '\0';
+    if (conf_check_word(plan->self) < 0) {
+        snprintf(err, errlen,
+                 "HEALTH_URL: exabgp cannot run this program from a path with spaces or "
+                 "quotes (%.300s)",
+                 plan->self);
+        return -EINVAL;
+    }
+    if (conf_check_word(plan->cfg->exabgp_conf) < 0) {
+        char show[300];
+        snprintf(err, errlen,
+                 "HEALTH_URL: EXABGP_CONF must be a path without spaces or quotes for the "
+                 "gate (%s)",
+                 log_excerpt(plan->cfg->exabgp_conf, show, sizeof(show)));
+        return -EINVAL;
+    }
+    return 0;
 }
 
 /* Settings exabgp 4.2 needs in a container, unless the user chose otherwise. */
@@ -126,6 +158,74 @@ out:
     free(text);
     free(path);
     return found;
+}
+
+static char *gate_file(const struct helper_config *cfg, const char *suffix)
+{
+    char *p;
+    return asprintf(&p, "%s%s", cfg->exabgp_conf, suffix) < 0 ? NULL : p;
+}
+
+static void unlink_gate_files(const struct helper_config *cfg)
+{
+    const char *const suffixes[] = {GATE_WITHDRAW_SUFFIX, GATE_WITHDRAWN_SUFFIX};
+    for (size_t i = 0; i < 2; i++) {
+        char *p = gate_file(cfg, suffixes[i]);
+        if (p)
+            unlink(p);
+        free(p);
+    }
+}
+
+/* Does the exabgp.conf the running exabgp loaded start a health gate? */
+static bool running_gated(const struct helper_config *cfg)
+{
+    char *text = NULL;
+    size_t n;
+    bool gated;
+
+    if (read_small_file(cfg->exabgp_conf, CONF_MAX, &text, &n) < 0)
+        return false;
+    gated = strstr(text, "\nprocess health-gate {") != NULL;
+    free(text);
+    return gated;
+}
+
+/*
+ * Have the health gate withdraw and stay silent: create the marker it
+ * checks at every probe, wait for its confirmation (it writes it once
+ * exabgp acknowledged the withdraws).  0, or -ETIMEDOUT.
+ */
+static int gate_withdraw(const struct helper_config *cfg, char *err, size_t errlen)
+{
+    char *marker = gate_file(cfg, GATE_WITHDRAW_SUFFIX);
+    char *confirm = gate_file(cfg, GATE_WITHDRAWN_SUFFIX);
+    int rc = -ENOMEM;
+
+    if (!marker || !confirm)
+        goto out;
+    unlink(confirm);
+    rc = atomic_write_file(marker, "withdraw\n", 9, 0644);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", marker, strerror(-rc));
+        goto out;
+    }
+    rc = -ETIMEDOUT;
+    /* the gate looks every GATE_INTERVAL_MS, or after a probe of at most GATE_TIMEOUT_MS */
+    for (int waited = 0; waited < 3000; waited += 20) {
+        if (access(confirm, F_OK) == 0) {
+            rc = 0;
+            break;
+        }
+        usleep(20 * 1000);
+    }
+    if (rc < 0)
+        snprintf(err, errlen, "the health gate did not confirm the withdrawal within 3 s (%s)",
+                 confirm);
+out:
+    free(marker);
+    free(confirm);
+    return rc;
 }
 
 static int write_conf(const struct plan *plan, bool announce, char *err, size_t errlen)
@@ -192,6 +292,8 @@ static int do_run(struct plan *plan, struct nl_sock *node, struct nl_sock *pod)
         return fail(rc, err);
     log_info("routes installed", "prefixes", LOG_INT(cfg->n_prefixes), "node_dev",
              plan->node_ifname, NULL);
+    /* a cleanup of an earlier exabgp in this pod must not silence this one's gate */
+    unlink_gate_files(cfg);
     rc = write_conf(plan, true, err, sizeof(err));
     if (rc < 0) {
         route_remove(node, pod, plan, &removed, ignored, sizeof(ignored));
@@ -236,6 +338,18 @@ static int do_cleanup(struct plan *plan, struct nl_sock *node, struct nl_sock *p
         log_warn("not draining exabgp: its sessions need the password", "pid", LOG_INT(pid),
                  "error", no_drain, NULL);
     } else if (pid && cfg->n_peers) {
+        /*
+         * A gate's announcements live in exabgp's adj-rib-out and survive a
+         * reload: the gate itself must withdraw them, before the reload
+         * below could stop it (a file without the gate does).
+         */
+        if (running_gated(cfg)) {
+            rc = gate_withdraw(cfg, err, sizeof(err));
+            if (rc == 0)
+                log_info("the health gate withdrew", "pid", LOG_INT(pid), NULL);
+            else
+                log_warn("the health gate did not withdraw; draining anyway", "error", err, NULL);
+        }
         rc = write_conf(plan, false, err, sizeof(err));
         if (rc == 0 && kill(pid, SIGUSR1) == 0) {
             log_info("asked exabgp to withdraw", "pid", LOG_INT(pid), "drain_seconds",
@@ -277,6 +391,12 @@ int main(int argc, char **argv)
         break;
     }
     log_init("exabgp-helper", cfg.log_level);
+    if (cfg.cmd == CMD_GATE) {
+        /* exabgp's API process: no namespaces, no routes, no privilege */
+        rc = gate_run(&cfg);
+        helper_options_free(&cfg);
+        return rc;
+    }
     if (cfg.hold_time > HELPER_HOLD_WARN)
         log_warn("long hold time: a load balancer that fails silently keeps its route this long",
                  "hold_time", LOG_INT(cfg.hold_time), NULL);
@@ -293,6 +413,10 @@ int main(int argc, char **argv)
             rc = -EINVAL;
         }
     }
+    /* with the gate, exabgp runs this very program: its path goes in the file
+     * (cleanup's drained file too: it keeps the gate) */
+    if (rc == 0 && cfg.health_url)
+        rc = resolve_self(&plan, err, sizeof(err));
     if (rc == 0)
         rc = route_open_self(&pod, err, sizeof(err));
     if (rc == 0)

@@ -39,6 +39,7 @@ enum opt_id {
     O_CONF,
     O_EXABGP,
     O_DRAIN,
+    O_HEALTH_URL,
     O_LOG_LEVEL,
     O_DRY_RUN,
     O_HELP,
@@ -78,6 +79,9 @@ static const struct opt_def opt_defs[] = {
     {"EXABGP", "exabgp", O_EXABGP, "PATH", "exabgp binary to exec (default: exabgp from PATH)"},
     {"DRAIN_SECONDS", "drain-seconds", O_DRAIN, "SECONDS",
      "cleanup: wait this long after exabgp withdrew before removing the routes (default 2)"},
+    {"HEALTH_URL", "health-url", O_HEALTH_URL, "URL",
+     "announce only while this answers 200: http://ADDR:PORT/PATH, ADDR an IP address or "
+     "localhost; empty: announce unconditionally (default " HEALTH_URL_DEFAULT ")"},
     {"LOG_LEVEL", "log-level", O_LOG_LEVEL, "LEVEL", "debug, info, warn or error (default info)"},
     {NULL, "dry-run", O_DRY_RUN, NULL,
      "print the configuration and the routes; touch nothing, exec nothing"},
@@ -97,8 +101,20 @@ static void usage(void)
            "network namespace, accepts them locally in the pod's, then execs exabgp.\n"
            "cleanup has that exabgp withdraw the prefixes (it stays up, peered, announcing\n"
            "nothing), waits DRAIN_SECONDS, then removes exactly those routes.\n\n"
+           "With HEALTH_URL set, exabgp.conf holds the neighbors and no routes, and exabgp\n"
+           "runs this program as its API process (the hidden subcommand health-gate), which\n"
+           "GETs HEALTH_URL every %d ms (each within %d ms) and has exabgp announce the\n"
+           "prefixes after %d answers of 200 in a row and withdraw them after %d failures in\n"
+           "a row (another status, refused, timed out): a withdrawal within %d ms of the URL\n"
+           "answering non-200 or refusing, %d ms of it hanging; an announcement within\n"
+           "%d ms of it answering 200; the BGP sessions stay up throughout.  Nothing is\n"
+           "announced before the first 200s.  Each change is one log line with its reason.\n"
+           "cleanup creates EXABGP_CONF.withdraw, which the gate obeys: it withdraws,\n"
+           "confirms in EXABGP_CONF.withdrawn and announces no more; run removes both.\n\n"
            "Each setting is an environment variable, shown first, or the flag after it;\n"
-           "a flag wins over its variable.\n\n");
+           "a flag wins over its variable.\n\n",
+           GATE_INTERVAL_MS, GATE_TIMEOUT_MS, GATE_RISE, GATE_FALL, GATE_INTERVAL_MS * GATE_FALL,
+           GATE_INTERVAL_MS + GATE_TIMEOUT_MS * GATE_FALL, GATE_INTERVAL_MS * GATE_RISE);
     for (size_t i = 0; i < N_OPTS; i++) {
         const struct opt_def *d = &opt_defs[i];
         printf("  %s%s--%s%s%s\n      %s\n", d->env ? d->env : "", d->env ? ", " : "", d->flag,
@@ -416,6 +432,24 @@ static int apply(struct helper_config *cfg, enum opt_id id, const char *v, const
     case O_EXABGP:
         rc = *v ? str_assign(&cfg->exabgp, v) : -EINVAL;
         break;
+    case O_HEALTH_URL: {
+        char reason[160];
+        free(cfg->health_url);
+        cfg->health_url = NULL;
+        cfg->health_url_set = true;
+        if (!*v)
+            break; /* the gate is off */
+        if (health_url_parse(v, &cfg->health, reason, sizeof(reason)) < 0) {
+            snprintf(err, errlen,
+                     "invalid value \"%s\" (%s; want http://ADDR:PORT/PATH, ADDR an IP address or "
+                     "localhost, or empty)",
+                     log_excerpt(v, show, sizeof(show)), reason);
+            rc = -EINVAL;
+            break;
+        }
+        rc = str_assign(&cfg->health_url, v);
+        break;
+    }
     case O_LOG_LEVEL:
         rc = log_level_parse(v, &cfg->log_level) < 0 ? -EINVAL : 0;
         why = " (want debug, info, warn or error)";
@@ -463,6 +497,13 @@ static int finish(struct helper_config *cfg, bool local_as_set, char *err, size_
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
+    if (!cfg->health_url_set) {
+        if (health_url_parse(HEALTH_URL_DEFAULT, &cfg->health, err, errlen) < 0 ||
+            str_assign(&cfg->health_url, HEALTH_URL_DEFAULT) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -ENOMEM;
+        }
+    }
     if (!local_as_set)
         cfg->local_as = cfg->peer_as;
     if (cfg->n_prefixes == 0) {
@@ -472,6 +513,13 @@ static int finish(struct helper_config *cfg, bool local_as_set, char *err, size_
     /* cleanup can do without: it then only removes the routes */
     if (cfg->n_peers == 0 && cfg->cmd == CMD_RUN) {
         snprintf(err, errlen, "PEERS is required (the route reflector addresses)");
+        return -EINVAL;
+    }
+    /* exabgp starts the gate from the file run wrote, with these set */
+    if (cfg->cmd == CMD_GATE && (!cfg->health_url || !cfg->node_ip_set)) {
+        snprintf(err, errlen,
+                 "health-gate needs HEALTH_URL and NODE_IP (exabgp runs it, from "
+                 "the exabgp.conf written by run)");
         return -EINVAL;
     }
     return 0;
@@ -494,8 +542,11 @@ enum opt_result helper_options_parse(int argc, char **argv, struct helper_config
 
     for (size_t i = 0; i < N_OPTS; i++) {
         const char *v = opt_defs[i].env ? getenv(opt_defs[i].env) : NULL;
-        /* an empty variable is how a manifest leaves a Downward API field unset */
-        if (!v || !*v)
+        /*
+         * an empty variable is how a manifest leaves a Downward API field
+         * unset; HEALTH_URL alone takes empty as a value (the gate off)
+         */
+        if (!v || (!*v && opt_defs[i].id != O_HEALTH_URL))
             continue;
         if (apply(cfg, opt_defs[i].id, v, opt_defs[i].env, err, errlen) < 0)
             return OPT_ERROR;
@@ -534,6 +585,8 @@ enum opt_result helper_options_parse(int argc, char **argv, struct helper_config
             cfg->cmd = CMD_RUN;
         } else if (!strcmp(argv[optind], "cleanup")) {
             cfg->cmd = CMD_CLEANUP;
+        } else if (!strcmp(argv[optind], "health-gate")) {
+            cfg->cmd = CMD_GATE; /* internal: exabgp's API process */
         } else {
             snprintf(err, errlen, "unknown subcommand \"%s\" (want run or cleanup)",
                      log_excerpt(argv[optind], show, sizeof(show)));
@@ -556,5 +609,7 @@ void helper_options_free(struct helper_config *cfg)
     free(cfg->node_netns);
     free(cfg->exabgp_conf);
     free(cfg->exabgp);
+    free(cfg->health_url);
     cfg->md5_password_file = cfg->node_netns = cfg->exabgp_conf = cfg->exabgp = NULL;
+    cfg->health_url = NULL;
 }

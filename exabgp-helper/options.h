@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "health.h"
 #include "log.h"
 #include "netaddr.h"
 
@@ -25,7 +26,16 @@
 /* Hold times above this get a warning: a silent failure lasts that long. */
 #define HELPER_HOLD_WARN 30
 
-enum helper_cmd { CMD_RUN, CMD_CLEANUP };
+/* CMD_GATE is the hidden health-gate subcommand: the process exabgp runs. */
+enum helper_cmd { CMD_RUN, CMD_CLEANUP, CMD_GATE };
+
+#define HEALTH_URL_DEFAULT "http://127.0.0.1:9101/readyz"
+
+/* The gate's timing (see --help): within 1.5 s either way, with room to spare. */
+#define GATE_INTERVAL_MS 200 /* one probe every ... */
+#define GATE_TIMEOUT_MS  300 /* ... each given this long ... */
+#define GATE_RISE        2   /* ... this many 200s in a row announce ... */
+#define GATE_FALL        2   /* ... and this many failures in a row withdraw */
 
 struct prefix {
     struct netaddr addr;
@@ -56,7 +66,10 @@ struct helper_config {
     char *node_netns;
     char *exabgp_conf;
     char *exabgp;
-    unsigned drain_seconds; /* cleanup: wait between the withdraw and the route removal */
+    unsigned drain_seconds;   /* cleanup: wait between the withdraw and the route removal */
+    bool health_url_set;      /* else the default */
+    char *health_url;         /* NULL: announce unconditionally (HEALTH_URL set empty) */
+    struct health_url health; /* health_url, parsed */
     enum log_level log_level;
 };
 

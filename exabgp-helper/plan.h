@@ -30,6 +30,7 @@ struct plan {
     char pod_ifname[IF_NAMESIZE];
     int lo_ifindex;    /* the pod's loopback, where the local routes live */
     char exabgp[4096]; /* run: EXABGP resolved through PATH */
+    char self[4096];   /* run, with HEALTH_URL: this program, which exabgp runs as the gate */
 };
 
 #endif

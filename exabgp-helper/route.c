@@ -116,9 +116,12 @@ static struct nl_addr *addr4(const struct netaddr *a, unsigned plen)
 
 static void from_nl(struct nl_addr *n, struct netaddr *out)
 {
+    /* a default route's destination has no bytes at all: it is 0.0.0.0 */
+    unsigned len = nl_addr_get_len(n);
+
     memset(out, 0, sizeof(*out));
     out->family = AF_INET;
-    memcpy(&out->u.v4, nl_addr_get_binary_addr(n), 4);
+    memcpy(&out->u.v4, nl_addr_get_binary_addr(n), len < 4 ? len : 4);
 }
 
 /* The first IPv4 global address on ifindex. */

@@ -154,7 +154,11 @@ k8s_lb_start() {
         --apiserver "$K8S_API" "${api[@]}" "${serving[@]}" --namespace "$K8S_NAMESPACE" --selector app=web \
         --virtual-server "$vip:80" --health-check-interval 1 --health-check-timeout 1 \
         --debounce-ms 20 --max-delay-ms 200 --min-reload-interval-ms 100
-    rig_lb_start "$pod" "$node" "$prefix" "$@"
+    # announce only while this controller's /readyz says the pod can serve
+    # (the entry point serves metrics on IPVS_CONTROLLER_METRICS_ADDRESS,
+    # 0.0.0.0:9101 by default); a caller's HEALTH_URL=... comes after and wins
+    local maddr=${IPVS_CONTROLLER_METRICS_ADDRESS:-0.0.0.0:9101}
+    rig_lb_start "$pod" "$node" "$prefix" HEALTH_URL="http://127.0.0.1:${maddr##*:}/readyz" "$@"
 }
 
 # _k8s_ipvs_file POD: the pod's IPVS table seen through its controller's

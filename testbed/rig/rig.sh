@@ -666,6 +666,9 @@ _rig_helper_env() {
         HOLD_TIME="${HOLD_TIME:-9}"
         EXABGP_CONF="$RIG_DIR/$1/exabgp.conf"
         EXABGP=/usr/sbin/exabgp
+        # no controller here to ask: announce unconditionally (the paper's
+        # way) unless the caller passes HEALTH_URL=... (k8s_lb_start does)
+        HEALTH_URL=
     )
 }
 

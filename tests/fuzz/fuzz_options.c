@@ -29,6 +29,7 @@
 #define OPT_OK      HELPER_OPT_OK
 #define OPT_EXIT_OK HELPER_OPT_EXIT_OK
 #define OPT_ERROR   HELPER_OPT_ERROR
+#include "../../exabgp-helper/conf.h"
 #include "../../exabgp-helper/options.h"
 #undef opt_result
 #undef OPT_OK
@@ -154,6 +155,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (hcfg.prefixes[i].len == 0 || hcfg.prefixes[i].addr.family != AF_INET)
                     __builtin_trap();
             }
+            /* HEALTH_URL goes into exabgp.conf's run line as one word */
+            if (hcfg.health_url && conf_check_word(hcfg.health_url) != 0)
+                __builtin_trap();
         }
         helper_options_free(&hcfg);
     }

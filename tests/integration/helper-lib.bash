@@ -41,7 +41,8 @@ fi
 EOF
 chmod +x "$T/fake-exabgp"
 
-# helper POD [VAR=value...] [-- ARGS...]: run the helper in POD's namespace,
+# helper POD [VAR=value...] [-- ARGS...]: run the helper in POD's namespace
+# (static routes: HEALTH_URL empty, the health gate is tests/rig/health-gate.sh's),
 # through the command in WRAP if any; sets OUT (stdout), ERR (stderr), RC.
 WRAP=()
 helper() {
@@ -53,7 +54,7 @@ helper() {
     RC=0
     OUT=$(ip netns exec "$NS-$pod" "${WRAP[@]}" env -i PATH="$PATH" NODE_NETNS="/var/run/netns/$NS" \
         SERVICE_PREFIXES=10.1.1.0/24,10.1.2.0/24 PEERS=10.0.0.109 \
-        EXABGP_CONF="$T/$pod/exabgp.conf" EXABGP="$T/fake-exabgp" DRAIN_SECONDS=0 \
+        EXABGP_CONF="$T/$pod/exabgp.conf" EXABGP="$T/fake-exabgp" DRAIN_SECONDS=0 HEALTH_URL= \
         "${envs[@]}" "$HELPER" "${args[@]}" 2>"$T/err") || RC=$?
     ERR=$(cat "$T/err")
 }

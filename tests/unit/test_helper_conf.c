@@ -77,6 +77,8 @@ static void run_case(void **state)
     plan.node_ip = cfg.node_ip;
     plan.router_id = cfg.router_id_set ? cfg.router_id : cfg.pod_ip;
     snprintf(plan.node_ifname, sizeof(plan.node_ifname), "docker0");
+    /* where the image installs it; validate.sh puts a real program there */
+    snprintf(plan.self, sizeof(plan.self), "/usr/local/bin/exabgp-helper");
 
     buf_init(&out, 1 << 20);
     assert_int_equal(conf_render(&plan, true, &out), 0);
@@ -85,6 +87,11 @@ static void run_case(void **state)
     assert_int_equal(conf_render(&plan, false, &out), 0);
     assert_null(strstr(out.data, "route ")); /* the drained file announces nothing */
     assert_non_null(strstr(out.data, "neighbor "));
+    /* ... and keeps the gate, which withdraws before cleanup reloads */
+    if (cfg.health_url)
+        assert_non_null(strstr(out.data, "\nprocess health-gate {"));
+    if (plan.md5)
+        assert_non_null(strstr(out.data, "md5-password"));
     buf_reset(&out);
     assert_int_equal(conf_render_routes(&plan, &out), 0);
     compare(dir, "routes", &out);

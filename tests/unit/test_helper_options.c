@@ -20,7 +20,7 @@ static char err[512];
 static const char *const vars[] = {
     "POD_IP",        "NODE_IP",   "SERVICE_PREFIXES",  "PEERS",      "LOCAL_AS",    "PEER_AS",
     "ROUTER_ID",     "HOLD_TIME", "MD5_PASSWORD_FILE", "NODE_NETNS", "EXABGP_CONF", "EXABGP",
-    "DRAIN_SECONDS", "LOG_LEVEL",
+    "DRAIN_SECONDS", "LOG_LEVEL", "HEALTH_URL",
 };
 
 static int clear_env(void **state)
@@ -73,6 +73,47 @@ static void defaults(void **state)
     assert_string_equal(cfg.exabgp_conf, "/etc/exabgp/exabgp.conf");
     assert_string_equal(cfg.exabgp, "exabgp");
     assert_int_equal(cfg.drain_seconds, 2);
+    assert_string_equal(cfg.health_url, "http://127.0.0.1:9101/readyz"); /* gated unless told */
+    assert_int_equal(cfg.health.port, 9101);
+    assert_string_equal(cfg.health.path, "/readyz");
+    helper_options_free(&cfg);
+}
+
+static void health_url(void **state)
+{
+    struct helper_config cfg;
+    char a[NETADDR_STRLEN];
+
+    setenv("SERVICE_PREFIXES", "10.1.1.0/24", 1);
+    setenv("PEERS", "10.0.0.109", 1);
+    /* empty is a value here: the gate off, the paper's static announcement */
+    setenv("HEALTH_URL", "", 1);
+    assert_int_equal(parse(&cfg, NULL), OPT_OK);
+    assert_null(cfg.health_url);
+    helper_options_free(&cfg);
+    assert_int_equal(parse(&cfg, "--health-url", "http://127.0.0.1:1/x", "--health-url", "", NULL),
+                     OPT_OK);
+    assert_null(cfg.health_url);
+    helper_options_free(&cfg);
+
+    setenv("HEALTH_URL", "http://localhost:8080/healthz?full=1", 1);
+    assert_int_equal(parse(&cfg, NULL), OPT_OK);
+    assert_string_equal(netaddr_format(&cfg.health.addr, a), "127.0.0.1");
+    assert_string_equal(cfg.health.host, "localhost");
+    assert_int_equal(cfg.health.port, 8080);
+    assert_string_equal(cfg.health.path, "/healthz?full=1");
+    helper_options_free(&cfg);
+
+    assert_int_equal(parse(&cfg, "--health-url", "http://[::1]:9101/readyz", NULL), OPT_OK);
+    assert_string_equal(netaddr_format(&cfg.health.addr, a), "::1");
+    assert_string_equal(cfg.health.host, "[::1]");
+    helper_options_free(&cfg);
+
+    /* the gate subcommand needs what run puts on its command line */
+    assert_int_equal(parse(&cfg, "health-gate", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "health-gate needs HEALTH_URL and NODE_IP"));
+    assert_int_equal(parse(&cfg, "health-gate", "--node-ip", "10.0.0.105", NULL), OPT_OK);
+    assert_int_equal(cfg.cmd, CMD_GATE);
     helper_options_free(&cfg);
 }
 
@@ -250,6 +291,49 @@ static const struct bad bads[] = {
      "LOG_LEVEL: invalid value \"loud\" (want debug, info, warn or error)"},
     {"POD_IP", "10.0.0.1\n", NULL, NULL,
      "POD_IP: invalid value \"10.0.0.1?\" (want a unicast IPv4 address)"},
+#define WANT_URL "; want http://ADDR:PORT/PATH, ADDR an IP address or localhost, or empty)"
+    {"HEALTH_URL", "https://127.0.0.1:9101/readyz", NULL, NULL,
+     "HEALTH_URL: invalid value \"https://127.0.0.1:9101/readyz\" (https is not supported "
+     "in-pod" WANT_URL},
+    {"HEALTH_URL", "ftp://127.0.0.1:21/x", NULL, NULL,
+     "HEALTH_URL: invalid value \"ftp://127.0.0.1:21/x\" (not an http:// URL" WANT_URL},
+    {"HEALTH_URL", "127.0.0.1:9101/readyz", NULL, NULL,
+     "HEALTH_URL: invalid value \"127.0.0.1:9101/readyz\" (not an http:// URL" WANT_URL},
+    {"HEALTH_URL", "http://controller:9101/readyz", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://controller:9101/readyz\" (the host is not an IP "
+     "address or localhost" WANT_URL},
+    {"HEALTH_URL", "http://::1:9101/readyz", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://::1:9101/readyz\" (no host" WANT_URL},
+    {"HEALTH_URL", "http://[::1/readyz", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://[::1/readyz\" (unclosed [" WANT_URL},
+    {"HEALTH_URL", "http://[10.0.0.1]:80/", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://[10.0.0.1]:80/\" (the host is not an IP address or "
+     "localhost" WANT_URL},
+    {"HEALTH_URL", "http://127.0.0.1/readyz", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://127.0.0.1/readyz\" (no port" WANT_URL},
+    {"HEALTH_URL", "http://127.0.0.1:/readyz", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://127.0.0.1:/readyz\" (bad port" WANT_URL},
+    {"HEALTH_URL", "http://127.0.0.1:0/readyz", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://127.0.0.1:0/readyz\" (bad port" WANT_URL},
+    {"HEALTH_URL", "http://127.0.0.1:65536/readyz", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://127.0.0.1:65536/readyz\" (bad port" WANT_URL},
+    {"HEALTH_URL", "http://127.0.0.1:9101", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://127.0.0.1:9101\" (no path" WANT_URL},
+    {"HEALTH_URL", "http://user@127.0.0.1:9101/readyz", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://user@127.0.0.1:9101/readyz\" (the host is not an IP "
+     "address or localhost" WANT_URL},
+    {"HEALTH_URL", "http://127.0.0.1:9101/a;b", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://127.0.0.1:9101/a;b\" (the path has characters outside "
+     "[A-Za-z0-9-._~/%!$&()*+,=:@?] or is longer than 200" WANT_URL},
+    {"HEALTH_URL", "http://127.0.0.1:9101/x\ny", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://127.0.0.1:9101/x?y\" (the path has characters outside "
+     "[A-Za-z0-9-._~/%!$&()*+,=:@?] or is longer than 200" WANT_URL},
+    {"HEALTH_URL", "http://127.0.0.1:9101/#frag", NULL, NULL,
+     "HEALTH_URL: invalid value \"http://127.0.0.1:9101/#frag\" (the path has characters outside "
+     "[A-Za-z0-9-._~/%!$&()*+,=:@?] or is longer than 200" WANT_URL},
+    {NULL, NULL, "--health-url=http://127.0.0.1:9101/{x}", NULL,
+     "--health-url: invalid value \"http://127.0.0.1:9101/{x}\" (the path has characters "
+     "outside [A-Za-z0-9-._~/%!$&()*+,=:@?] or is longer than 200" WANT_URL},
     {NULL, NULL, "--no-such-flag", NULL, "unknown option --no-such-flag (see --help)"},
     {NULL, NULL, "--hold-time", NULL, "missing value for option --hold-time (see --help)"},
     {NULL, NULL, "start", NULL, "unknown subcommand \"start\" (want run or cleanup)"},
@@ -359,6 +443,7 @@ int main(void)
         cmocka_unit_test_setup(environment_and_flags, clear_env),
         cmocka_unit_test_setup(empty_variables_are_unset, clear_env),
         cmocka_unit_test_setup(cleanup_needs_no_peers, clear_env),
+        cmocka_unit_test_setup(health_url, clear_env),
         cmocka_unit_test_setup(bad_values, clear_env),
         cmocka_unit_test_setup(prefixes_near_refused_ranges, clear_env),
         cmocka_unit_test_setup(required, clear_env),
