@@ -143,11 +143,15 @@ ip netns add "$NODE_NS"
 ip -n "$NODE_NS" link add docker0 type bridge
 ip -n "$NODE_NS" addr add 172.16.1.1/24 dev docker0
 ip -n "$NODE_NS" link set docker0 up
-out=$(env -i PATH="$PATH" POD_IP=172.16.1.2 NODE_IP=10.0.0.106 \
+# the Deployment's own HEALTH_URL: the gate announces while /readyz says 200
+health_url=$(sed -n '/- name: HEALTH_URL/{n;s/^ *value: *//p}' "$M/30-loadbalancer.yaml")
+[ -n "$health_url" ] || fail "the exabgp container sets no HEALTH_URL"
+out=$(env -i PATH="$PATH" POD_IP=172.16.1.2 NODE_IP=10.0.0.106 HEALTH_URL="$health_url" \
     SERVICE_PREFIXES="$(cm service-prefixes)" PEERS="$(cm peers)" PEER_AS="$(cm peer-as)" \
     LOCAL_AS="$(cm local-as)" HOLD_TIME="$(cm hold-time)" EXABGP=/bin/true NODE_NETNS="/run/netns/$NODE_NS" \
     unshare -n "$BUILD/exabgp-helper/exabgp-helper" --dry-run 2>&1) || { echo "$out"; fail "exabgp-helper refuses the ConfigMap's settings"; }
-grep -q "route $(cm service-prefixes) next-hop 10.0.0.106" <<<"$out" || { echo "$out"; fail "dry run does not announce $(cm service-prefixes)"; }
+grep -q "run .* health-gate --health-url $health_url --service-prefixes $(cm service-prefixes) --node-ip 10.0.0.106 " <<<"$out" ||
+    { echo "$out"; fail "dry run does not gate $(cm service-prefixes) via 10.0.0.106 on $health_url"; }
 grep -q "$(cm service-prefixes) via 172.16.1.2 dev docker0" <<<"$out" || { echo "$out"; fail "dry run does not route $(cm service-prefixes) to the pod"; }
 pass "exabgp-helper --dry-run accepts the ConfigMap's BGP settings"
 # 5. the sample web pods' nginx configuration answers with the pod's
