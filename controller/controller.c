@@ -21,6 +21,12 @@
  * SERVING_FRESH_MS, so /readyz is never more than that stale for the
  * helper polling it, while a flood of requests reads the kernel's table at
  * most ten times a second.
+ *
+ * Stopping: the preStop hook creates --stop-file; from then on the state is
+ * "stopping" (503) while keepalived and IPVS go on forwarding.  SIGTERM
+ * comes once the hook returned, after the withdrawal and the drain; only
+ * then is keepalived stopped (teardown), and it removes its virtual
+ * servers as it exits.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -84,6 +90,7 @@ struct controller {
     size_t vs_endpoints[OPT_MAX_VS]; /* real servers per virtual server in the file */
     struct ipvs_table table;         /* storage reused by every check */
     enum serving_reason serving;
+    bool stopping; /* --stop-file seen: for the rest of this process */
     bool serving_stale;
     uint64_t serving_at_ms;
 };
@@ -312,6 +319,18 @@ static void serving_update(struct controller *c, uint64_t now)
     char kwhy[256] = "", terr[320] = "", why[sizeof(metrics.serving_why)];
     enum serving_reason r;
 
+    /*
+     * One stat per evaluation: the preStop hook's file is seen within a
+     * second, and by the gate's next probe at once (a request re-evaluates
+     * a state older than SERVING_FRESH_MS).  Sticky: nothing undoes a stop.
+     */
+    if (!c->stopping && c->cfg->stop_file && access(c->cfg->stop_file, F_OK) == 0) {
+        c->stopping = true;
+        log_info("stopping: the preStop hook asked; /readyz answers 503 so the announcement is "
+                 "withdrawn while keepalived keeps serving until SIGTERM",
+                 "stop_file", c->cfg->stop_file, NULL);
+    }
+    in.stopping = c->stopping;
     in.synced = c->synced;
     in.keepalived = reloader_state(&c->reloader, now, kwhy, sizeof(kwhy));
     in.keepalived_why = kwhy;
@@ -536,6 +555,12 @@ static int setup(struct controller *c, const struct ctl_config *cfg)
     log_info("starting", "apiserver", cfg->apiserver, "namespace", cfg->namespace, "resource",
              wc.res->kind, "selector", wc.selector, "output", cfg->output, "serving_check",
              cfg->serving_check == SERVING_CHECK_KERNEL ? cfg->ipvs_table : "none", NULL);
+    /*
+     * A preStop hook that ran before this container restarted (a liveness
+     * failure runs it too) must not keep the new process from serving.
+     */
+    if (cfg->stop_file && unlink(cfg->stop_file) == 0)
+        log_info("removed a stale stop file", "stop_file", cfg->stop_file, NULL);
     serving_update(c, now_ms()); /* not serving until synced, from the first request on */
     return 0;
 }

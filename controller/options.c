@@ -52,6 +52,7 @@ enum opt_id {
     O_METRICS,
     O_SERVING_CHECK,
     O_IPVS_TABLE,
+    O_STOP_FILE,
     O_ONCE,
     O_DEBOUNCE,
     O_MAX_DELAY,
@@ -112,6 +113,8 @@ static const struct opt_def opt_defs[] = {
      "/readyz consults the kernel's IPVS table, or not (none: hosts without IPVS); default kernel"},
     {"ipvs-table", O_IPVS_TABLE, "PATH",
      "the table the kernel check reads (default " IPVS_TABLE_PATH "; tests give a fixture)"},
+    {"stop-file", O_STOP_FILE, "PATH",
+     "the pod is stopping once PATH exists: /readyz 503 (see Stopping); removed at start"},
     {"once", O_ONCE, NULL, "list, render, reload once, then exit"},
     {"debounce-ms", O_DEBOUNCE, "MS", "quiet time before rendering after a change (default 50)"},
     {"max-delay-ms", O_MAX_DELAY, "MS", "longest a change waits under a burst (default 500)"},
@@ -175,6 +178,17 @@ static void usage(void)
            "with no ready endpoints is reported as such.  The state is re-read every second\n"
            "(every 250 ms while not serving) and before answering a request when older than\n"
            "100 ms; each change is logged once.\n");
+    printf("\nStopping (make-before-break): once --stop-file exists, /readyz answers 503\n"
+           "\"the pod is stopping\" for the rest of this process's life, whatever else holds,\n"
+           "so exabgp-helper's gate withdraws the announcement while keepalived and IPVS\n"
+           "keep serving the connections in flight.  The ipvs container's preStop hook\n"
+           "(ipvs-entrypoint prestop) creates the file, waits for the withdrawal and the\n"
+           "drain, and returns; only then does SIGTERM reach this process, which stops\n"
+           "keepalived (--keepalived-cmd; keepalived removes its virtual servers as it\n"
+           "exits).  A SIGTERM without the preStop (the grace period ran out, a node shut\n"
+           "down without one) stops keepalived at once: the gate then withdraws within\n"
+           "1.5 s of /readyz going away, and requests arriving in between are lost.  A stale\n"
+           "file (a preStop before a container restart) is removed at start.\n");
     printf("\nExit status: 0 on success (--once done, or stopped by SIGTERM/SIGINT);\n"
            "1 on a runtime failure (--once could not sync, keepalived died and could not be\n"
            "restarted, the output could not be written); 2 on bad usage or configuration.\n");
@@ -525,6 +539,9 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
     case O_IPVS_TABLE:
         rc = *v ? str_assign(&cfg->ipvs_table, v) : -EINVAL;
         break;
+    case O_STOP_FILE:
+        rc = *v ? str_assign(&cfg->stop_file, v) : -EINVAL;
+        break;
     case O_ONCE:
         rc = parse_bool(v, &cfg->once);
         break;
@@ -818,7 +835,7 @@ void options_free(struct ctl_config *cfg)
                      &cfg->port_name,          &cfg->sched,          &cfg->method,
                      &cfg->protocol,           &cfg->hc_path,        &cfg->output,
                      &cfg->keepalived_pidfile, &cfg->keepalived_cmd, &cfg->metrics_address,
-                     &cfg->ipvs_table};
+                     &cfg->ipvs_table,         &cfg->stop_file};
 
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);

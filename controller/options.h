@@ -64,6 +64,7 @@ struct ctl_config {
     /* serving state (/readyz) */
     enum serving_check serving_check;
     char *ipvs_table; /* the kernel's table to check, /proc/net/ip_vs */
+    char *stop_file;  /* NULL: none; its presence means the pod is stopping */
 
     /* behaviour */
     char *metrics_address;

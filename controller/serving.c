@@ -32,6 +32,7 @@ static const char *const labels[SERVING__COUNT] = {
     [SERVING_NO_ENDPOINTS] = "no_endpoints",
     [SERVING_VS_MISSING] = "virtual_server_missing",
     [SERVING_NO_LIVE_REAL_SERVER] = "no_live_real_server",
+    [SERVING_STOPPING] = "stopping",
 };
 
 const char *serving_reason_label(enum serving_reason r)
@@ -89,6 +90,10 @@ enum serving_reason serving_evaluate(const struct serving_input *in, char *why, 
 {
     const char *kwhy = in->keepalived_why ? in->keepalived_why : "";
 
+    if (in->stopping) {
+        snprintf(why, whylen, "the pod is stopping: withdrawing before keepalived stops");
+        return SERVING_STOPPING;
+    }
     if (!in->synced) {
         snprintf(why, whylen, "the first sync with the API server is not done");
         return SERVING_NOT_SYNCED;

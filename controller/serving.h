@@ -10,7 +10,9 @@
  * one real server of non-zero weight.  keepalived's health checks take
  * failing real servers out of that table, so the table is the health.
  * Nothing here looks at the API server after the first sync: an API outage
- * must never make every load balancer withdraw at once.
+ * must never make every load balancer withdraw at once.  A pod that is
+ * stopping (its preStop hook began) is not serving whatever else holds: the
+ * announcement goes first, while IPVS still forwards (make-before-break).
  *
  * serving_evaluate is pure: the controller gathers the inputs (its own
  * state, the reloader's view of keepalived, the parsed table).
@@ -35,13 +37,15 @@ enum serving_reason {
     SERVING_NO_ENDPOINTS,
     SERVING_VS_MISSING,
     SERVING_NO_LIVE_REAL_SERVER,
+    SERVING_STOPPING, /* last: the values before it keep their numbers */
     SERVING__COUNT
 };
 
 enum serving_check { SERVING_CHECK_KERNEL, SERVING_CHECK_NONE };
 
 struct serving_input {
-    bool synced; /* the first sync is done */
+    bool stopping; /* the pod is being deleted (--stop-file): comes before all */
+    bool synced;   /* the first sync is done */
     enum keepalived_state keepalived;
     const char *keepalived_why; /* STARTING, DOWN: what was seen */
     enum serving_check check;

@@ -7,7 +7,8 @@
  *          capability sets exabgp will inherit, install the two routes (all
  *          or none), write exabgp.conf, exec exabgp in our place.
  * cleanup: have the running exabgp withdraw (through the health gate when
- *          it runs one, then a reload with nothing to announce), let the
+ *          it runs one, then a reload with nothing to announce), report it in
+ *          WITHDRAWN_FILE for the ipvs container's preStop, let the
  *          withdrawal spread, remove our routes.
  * health-gate (internal): exabgp's API process with HEALTH_URL set (gate.c).
  *
@@ -228,6 +229,25 @@ out:
     return rc;
 }
 
+/*
+ * Tell the ipvs container's preStop (WITHDRAWN_FILE, in a volume both
+ * containers mount) that nothing is announced any more: what it waits for
+ * before its drain, after which keepalived may stop.  what: one word.
+ */
+static void report_withdrawn(const struct helper_config *cfg, const char *what)
+{
+    char line[64];
+    int rc;
+
+    if (!cfg->withdrawn_file)
+        return;
+    snprintf(line, sizeof(line), "%s\n", what);
+    rc = atomic_write_file(cfg->withdrawn_file, line, strlen(line), 0644);
+    if (rc < 0)
+        log_warn("cannot report the withdrawal; the ipvs container waits its timeout", "path",
+                 cfg->withdrawn_file, "error", strerror(-rc), NULL);
+}
+
 static int write_conf(const struct plan *plan, bool announce, char *err, size_t errlen)
 {
     struct buf b;
@@ -294,6 +314,8 @@ static int do_run(struct plan *plan, struct nl_sock *node, struct nl_sock *pod)
              plan->node_ifname, NULL);
     /* a cleanup of an earlier exabgp in this pod must not silence this one's gate */
     unlink_gate_files(cfg);
+    if (cfg->withdrawn_file)
+        unlink(cfg->withdrawn_file); /* nor the ipvs container's next preStop */
     rc = write_conf(plan, true, err, sizeof(err));
     if (rc < 0) {
         route_remove(node, pod, plan, &removed, ignored, sizeof(ignored));
@@ -354,6 +376,7 @@ static int do_cleanup(struct plan *plan, struct nl_sock *node, struct nl_sock *p
         if (rc == 0 && kill(pid, SIGUSR1) == 0) {
             log_info("asked exabgp to withdraw", "pid", LOG_INT(pid), "drain_seconds",
                      LOG_INT(cfg->drain_seconds), NULL);
+            report_withdrawn(cfg, "withdrawn");
             sleep(cfg->drain_seconds);
         } else {
             log_warn("cannot make exabgp withdraw; removing the routes anyway", "pid", LOG_INT(pid),
@@ -361,8 +384,10 @@ static int do_cleanup(struct plan *plan, struct nl_sock *node, struct nl_sock *p
         }
     } else if (pid) {
         log_warn("PEERS not set: cannot make exabgp withdraw first", "pid", LOG_INT(pid), NULL);
+        report_withdrawn(cfg, "no-peers");
     } else {
         log_info("no exabgp running: nothing to withdraw", "pidfile_of", cfg->exabgp_conf, NULL);
+        report_withdrawn(cfg, "not-running");
     }
     rc = route_remove(node, pod, plan, &removed, err, sizeof(err));
     log_info("routes removed", "count", LOG_INT(removed), NULL);

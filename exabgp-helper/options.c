@@ -40,6 +40,7 @@ enum opt_id {
     O_EXABGP,
     O_DRAIN,
     O_HEALTH_URL,
+    O_WITHDRAWN_FILE,
     O_LOG_LEVEL,
     O_DRY_RUN,
     O_HELP,
@@ -82,6 +83,9 @@ static const struct opt_def opt_defs[] = {
     {"HEALTH_URL", "health-url", O_HEALTH_URL, "URL",
      "announce only while this answers 200: http://ADDR:PORT/PATH, ADDR an IP address or "
      "localhost; empty: announce unconditionally (default " HEALTH_URL_DEFAULT ")"},
+    {"WITHDRAWN_FILE", "withdrawn-file", O_WITHDRAWN_FILE, "PATH",
+     "cleanup: create PATH once exabgp withdrew (before the drain), for the ipvs container's "
+     "preStop in a shared volume; run removes it (default: none)"},
     {"LOG_LEVEL", "log-level", O_LOG_LEVEL, "LEVEL", "debug, info, warn or error (default info)"},
     {NULL, "dry-run", O_DRY_RUN, NULL,
      "print the configuration and the routes; touch nothing, exec nothing"},
@@ -110,7 +114,10 @@ static void usage(void)
            "%d ms of it answering 200; the BGP sessions stay up throughout.  Nothing is\n"
            "announced before the first 200s.  Each change is one log line with its reason.\n"
            "cleanup creates EXABGP_CONF.withdraw, which the gate obeys: it withdraws,\n"
-           "confirms in EXABGP_CONF.withdrawn and announces no more; run removes both.\n\n"
+           "confirms in EXABGP_CONF.withdrawn and announces no more; run removes both.\n"
+           "With WITHDRAWN_FILE set, cleanup then creates that file too (also when no exabgp\n"
+           "runs), before it drains: the ipvs container's preStop waits for it, so keepalived\n"
+           "keeps forwarding until the withdrawal and the drain are over (make-before-break).\n\n"
            "Each setting is an environment variable, shown first, or the flag after it;\n"
            "a flag wins over its variable.\n\n",
            GATE_INTERVAL_MS, GATE_TIMEOUT_MS, GATE_RISE, GATE_FALL, GATE_INTERVAL_MS * GATE_FALL,
@@ -450,6 +457,10 @@ static int apply(struct helper_config *cfg, enum opt_id id, const char *v, const
         rc = str_assign(&cfg->health_url, v);
         break;
     }
+    case O_WITHDRAWN_FILE:
+        rc = *v && v[strlen(v) - 1] != '/' ? str_assign(&cfg->withdrawn_file, v) : -EINVAL;
+        why = " (want a file path)";
+        break;
     case O_LOG_LEVEL:
         rc = log_level_parse(v, &cfg->log_level) < 0 ? -EINVAL : 0;
         why = " (want debug, info, warn or error)";
@@ -610,6 +621,7 @@ void helper_options_free(struct helper_config *cfg)
     free(cfg->exabgp_conf);
     free(cfg->exabgp);
     free(cfg->health_url);
+    free(cfg->withdrawn_file);
     cfg->md5_password_file = cfg->node_netns = cfg->exabgp_conf = cfg->exabgp = NULL;
-    cfg->health_url = NULL;
+    cfg->health_url = cfg->withdrawn_file = NULL;
 }

@@ -70,6 +70,7 @@ struct helper_config {
     bool health_url_set;      /* else the default */
     char *health_url;         /* NULL: announce unconditionally (HEALTH_URL set empty) */
     struct health_url health; /* health_url, parsed */
+    char *withdrawn_file;     /* NULL: none; cleanup reports the withdrawal here */
     enum log_level log_level;
 };
 

@@ -144,12 +144,15 @@ k8s_lb_start() {
     # the ipvs container's own entry point prepares the namespace (IPVS
     # modules, ip_forward, vs.conntrack, the masquerade rule) and runs the
     # controller, which runs keepalived
+    # the pod's shared volume (/run/lb in manifests/): the preStop hooks' files
+    mkdir -p "$dir/lb"
     local prep=modules,forward,conntrack,masquerade api=() serving=()
     # a kernel without IPVS: nothing to prepare, and /readyz cannot ask its table
     [ -z "$K8S_KEEPALIVED_OPTS" ] || { prep=none; serving=(--serving-check none); }
     [ -z "$K8S_PKI" ] || api=(--ca-file "$K8S_PKI/ca.crt" --token-file "$K8S_PKI/token")
     _rig_bg "$pod.controller" "$ns" env PATH="$BUILD/controller:$PATH" IPVS_PREPARE="$prep" \
         KEEPALIVED_DIR="$dir" KEEPALIVED_RUN_DIR="$dir" KEEPALIVED_OPTS="$K8S_KEEPALIVED_OPTS" \
+        IPVS_CONTROLLER_STOP_FILE="$dir/lb/stopping" \
         sh "$SRC/images/ipvs/ipvs-entrypoint" run \
         --apiserver "$K8S_API" "${api[@]}" "${serving[@]}" --namespace "$K8S_NAMESPACE" --selector app=web \
         --virtual-server "$vip:80" --health-check-interval 1 --health-check-timeout 1 \
@@ -158,7 +161,45 @@ k8s_lb_start() {
     # (the entry point serves metrics on IPVS_CONTROLLER_METRICS_ADDRESS,
     # 0.0.0.0:9101 by default); a caller's HEALTH_URL=... comes after and wins
     local maddr=${IPVS_CONTROLLER_METRICS_ADDRESS:-0.0.0.0:9101}
-    rig_lb_start "$pod" "$node" "$prefix" HEALTH_URL="http://127.0.0.1:${maddr##*:}/readyz" "$@"
+    rig_lb_start "$pod" "$node" "$prefix" HEALTH_URL="http://127.0.0.1:${maddr##*:}/readyz" \
+        WITHDRAWN_FILE="$dir/lb/withdrawn" "$@"
+}
+
+# k8s_lb_delete POD NODE PREFIX: delete a load balancer pod started by
+# k8s_lb_start as the kubelet does: both containers' preStop hooks at once
+# (ipvs: ipvs-entrypoint prestop; exabgp: exabgp-helper cleanup), and each
+# container SIGTERMed only once its own hook has returned.  Returns when
+# both have stopped; the hooks log to POD.prestop-ipvs.log and
+# POD.prestop-exabgp.log.  IPVS_WITHDRAW_TIMEOUT, IPVS_DRAIN_SECONDS and
+# DRAIN_SECONDS from the caller's environment, else the manifest's.
+k8s_lb_delete() {
+    _rig_need_env || return 1
+    local pod=$1 node=$2 prefix=$3 dir="$RIG_DIR/$1" ipvs_hook exabgp_hook ipvs_up=1 exabgp_up=1 rec
+    local maddr=${IPVS_CONTROLLER_METRICS_ADDRESS:-0.0.0.0:9101}
+    ip netns exec "$RIG-$pod" env IPVS_CONTROLLER_STOP_FILE="$dir/lb/stopping" \
+        IPVS_WITHDRAWN_FILE="$dir/lb/withdrawn" IPVS_WITHDRAW_TIMEOUT="${IPVS_WITHDRAW_TIMEOUT:-5}" \
+        IPVS_DRAIN_SECONDS="${IPVS_DRAIN_SECONDS:-3}" sh "$SRC/images/ipvs/ipvs-entrypoint" prestop \
+        >>"$RIG_DIR/$pod.prestop-ipvs.log" 2>&1 </dev/null &
+    ipvs_hook=$!
+    rig_helper "$pod" "$node" "$prefix" --health-url "http://127.0.0.1:${maddr##*:}/readyz" \
+        --withdrawn-file "$dir/lb/withdrawn" --drain-seconds "${DRAIN_SECONDS:-2}" cleanup \
+        >>"$RIG_DIR/$pod.prestop-exabgp.log" 2>&1 </dev/null &
+    exabgp_hook=$!
+    while [ -n "$ipvs_up$exabgp_up" ]; do
+        if [ -n "$exabgp_up" ] && ! kill -0 "$exabgp_hook" 2>/dev/null; then
+            rig_lb_stop "$pod" || return 1
+            exabgp_up=
+        fi
+        if [ -n "$ipvs_up" ] && ! kill -0 "$ipvs_hook" 2>/dev/null; then
+            rec=$(_rig_pid "$pod.controller")
+            [ -n "$rec" ] || { _rig_err "no controller in pod $pod"; return 1; }
+            # shellcheck disable=SC2086  # PID STARTTIME
+            _rig_terminate $rec 10
+            _rig_forget "${rec%% *}"
+            ipvs_up=
+        fi
+        sleep 0.05
+    done
 }
 
 # _k8s_ipvs_file POD: the pod's IPVS table seen through its controller's

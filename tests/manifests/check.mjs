@@ -279,6 +279,47 @@ else {
     for (const name of Object.keys(LB_CONTAINERS))
         if (!seen.has(name)) report(`container ${name} is missing`);
 
+    // Make-before-break on deletion: the kubelet runs both preStop hooks at
+    // once and sends each container SIGTERM when its own hook returned.
+    // exabgp's hook (exabgp-helper cleanup) withdraws and reports it in
+    // WITHDRAWN_FILE; ipvs's (ipvs-entrypoint prestop) waits for that file
+    // in the same volume, then drains longer than exabgp does, so keepalived
+    // (which empties IPVS as it exits) stops last; the grace period covers
+    // the ipvs hook's bound and keepalived's stop.
+    const byName = (n) => (spec.containers ?? []).find((c) => c.name === n);
+    const envOf = (c, n, dflt) => { const e = (c?.env ?? []).find((x) => x.name === n); return e ? e.value : dflt; };
+    const hook = (c) => (c?.lifecycle?.preStop?.exec?.command ?? []).join(" ");
+    const [ipvsC, exabgpC] = [byName("ipvs"), byName("exabgp")];
+    if (ipvsC && exabgpC) {
+        if (!/\bipvs-entrypoint prestop$/.test(hook(ipvsC)))
+            report(`container ipvs: preStop is "${hook(ipvsC)}", want ipvs-entrypoint prestop (else keepalived stops, emptying IPVS, while the pod is still announced)`);
+        if (!/\bexabgp-helper cleanup$/.test(hook(exabgpC)))
+            report(`container exabgp: preStop is "${hook(exabgpC)}", want exabgp-helper cleanup`);
+        // the file each side names, as (volume, path inside it)
+        const inVolume = (c, path) => {
+            const m = (c.volumeMounts ?? []).filter((x) => path?.startsWith(`${x.mountPath.replace(/\/$/, "")}/`))
+                .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+            return m ? `${m.name}:${path.slice(m.mountPath.replace(/\/$/, "").length)}` : undefined;
+        };
+        const told = envOf(exabgpC, "WITHDRAWN_FILE");
+        const waited = envOf(ipvsC, "IPVS_WITHDRAWN_FILE", "/run/lb/withdrawn");
+        const [a, b] = [inVolume(exabgpC, told), inVolume(ipvsC, waited)];
+        if (!told) report("container exabgp: no WITHDRAWN_FILE: the ipvs container's preStop waits its whole timeout");
+        else if (!a || a !== b || !vols.get(a.split(":")[0])?.emptyDir)
+            report(`containers exabgp and ipvs: WITHDRAWN_FILE ${told} (${a ?? "no volume"}) and IPVS_WITHDRAWN_FILE ${waited} (${b ?? "no volume"}) are not the same file in a shared emptyDir`);
+        const num = (v) => Number(v);
+        const exDrain = num(envOf(exabgpC, "DRAIN_SECONDS", 2));
+        const ipDrain = num(envOf(ipvsC, "IPVS_DRAIN_SECONDS", 3));
+        const bound = num(envOf(ipvsC, "IPVS_WITHDRAW_TIMEOUT", 5));
+        if (!(ipDrain > exDrain))
+            report(`container ipvs: IPVS_DRAIN_SECONDS ${ipDrain} is not longer than exabgp's DRAIN_SECONDS ${exDrain}: IPVS would stop before the routes to it go`);
+        const KEEPALIVED_STOP = 5; // ipvs-controller's wait before it kills keepalived
+        const need = bound + ipDrain + KEEPALIVED_STOP + 2;
+        const grace = spec.terminationGracePeriodSeconds ?? 30;
+        if (!(grace >= need))
+            report(`terminationGracePeriodSeconds ${grace} is less than ${need} (IPVS_WITHDRAW_TIMEOUT ${bound} + IPVS_DRAIN_SECONDS ${ipDrain} + keepalived's stop ${KEEPALIVED_STOP} + 2)`);
+    }
+
     // The backends' namespace, from the ConfigMap key the ipvs container
     // reads into IPVS_CONTROLLER_NAMESPACE; a Role there, bound to the
     // pod's ServiceAccount, grants reading what the controller watches, and

@@ -76,6 +76,17 @@ expect_bad "SYS_MODULE back in ipvs" 30-loadbalancer.yaml 's/add: \["NET_ADMIN"\
     'container ipvs: adds SYS_MODULE beyond NET_ADMIN'
 expect_bad "ipvs loading modules" 30-loadbalancer.yaml 's/value: "forward,conntrack,masquerade"/value: "modules,forward,conntrack,masquerade"/' \
     'container ipvs: IPVS_PREPARE "modules,forward,conntrack,masquerade" includes the modules step'
+# make-before-break on deletion (check.mjs): the hooks, the shared file, the drains, the grace
+expect_bad "ipvs without its preStop" 30-loadbalancer.yaml 's/\["ipvs-entrypoint", "prestop"\]/["sleep", "1"]/' \
+    'container ipvs: preStop is "sleep 1", want ipvs-entrypoint prestop'
+expect_bad "withdrawal reported where ipvs cannot see it" 30-loadbalancer.yaml \
+    '/- name: WITHDRAWN_FILE$/{n;s|/run/lb/withdrawn|/etc/exabgp/withdrawn|}' \
+    'WITHDRAWN_FILE /etc/exabgp/withdrawn (exabgp-conf:/withdrawn) and IPVS_WITHDRAWN_FILE /run/lb/withdrawn (lb-run:/withdrawn) are not the same file'
+expect_bad "ipvs draining no longer than exabgp" 30-loadbalancer.yaml '/- name: IPVS_DRAIN_SECONDS$/{n;s/"3"/"2"/}' \
+    "container ipvs: IPVS_DRAIN_SECONDS 2 is not longer than exabgp's DRAIN_SECONDS 2"
+expect_bad "grace period shorter than the hook and keepalived's stop" 30-loadbalancer.yaml \
+    's/terminationGracePeriodSeconds: 30/terminationGracePeriodSeconds: 12/' \
+    'terminationGracePeriodSeconds 12 is less than 15'
 expect_bad "ipvs mounting /lib/modules" 30-loadbalancer.yaml '0,/- name: keepalived-conf/s//- name: lib-modules/' \
     "container ipvs: mounts the node's /lib/modules but loads no modules"
 expect_bad "token in the exabgp container" 30-loadbalancer.yaml \

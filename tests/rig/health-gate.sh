@@ -219,13 +219,26 @@ pass "the gate killed: exabgp started a new one ($g1 -> $g2), the nexthop stayed
 # --- cleanup withdraws through the gate, and nothing comes back
 up0=$(rr_uptime) s0=$SECONDS
 T0=$(_rig_now)
-rig_helper lb1 1 "$PREFIX" --health-url "$URL" --drain-seconds 1 cleanup >>"$RIG_DIR/cleanup.log" 2>&1 &
+# WITHDRAWN_FILE: what the ipvs container's preStop waits for, written
+# before the drain (so while cleanup still runs: its drain is 2 s here)
+WITHDRAWN="$RIG_DIR/lb1/lb-run/withdrawn"
+mkdir -p "$RIG_DIR/lb1/lb-run"
+rig_helper lb1 1 "$PREFIX" --health-url "$URL" --drain-seconds 2 --withdrawn-file "$WITHDRAWN" \
+    cleanup >>"$RIG_DIR/cleanup.log" 2>&1 &
 cleanup_pid=$!
 wait_nexthops "" 10 "withdraw on cleanup"
 echo "    withdrawn ${WAITED}s after cleanup started"
 # the session through the reload and the drain
-while kill -0 "$cleanup_pid" 2>/dev/null; do sample; sleep 0.05; done
+reported_while_draining=
+while kill -0 "$cleanup_pid" 2>/dev/null; do
+    sample
+    [ -e "$WITHDRAWN" ] && kill -0 "$cleanup_pid" 2>/dev/null && reported_while_draining=1
+    sleep 0.05
+done
 wait "$cleanup_pid" || fail "cleanup failed: $(cat "$RIG_DIR/cleanup.log")"
+[ -n "$reported_while_draining" ] ||
+    fail "cleanup did not create WITHDRAWN_FILE before its drain ended: $(cat "$RIG_DIR/cleanup.log")"
+[ "$(cat "$WITHDRAWN")" = withdrawn ] || fail "WITHDRAWN_FILE holds '$(cat "$WITHDRAWN")', want withdrawn"
 grep -q 'the health gate withdrew' "$RIG_DIR/cleanup.log" || fail "cleanup did not see the gate withdraw: $(cat "$RIG_DIR/cleanup.log")"
 grep -q 'asked exabgp to withdraw' "$RIG_DIR/cleanup.log" || fail "cleanup did not reload exabgp: $(cat "$RIG_DIR/cleanup.log")"
 grep -q 'process health-gate' "$RIG_DIR/lb1/exabgp.conf" || fail "the drained exabgp.conf lost the gate"
@@ -240,7 +253,7 @@ sessions_stayed_up
 up1=$(rr_uptime)
 [ "$up1" -ge $((up0 + SECONDS - s0 - 1)) ] ||
     fail "the session was re-established during cleanup: up ${up0}s before, ${up1}s $((SECONDS - s0))s later"
-pass "cleanup: withdrawn through the gate, not announced again, session Established"
+pass "cleanup: withdrawn through the gate, reported in WITHDRAWN_FILE before the drain, not announced again, session Established"
 
 # --- exabgp stopped (the kubelet's SIGTERM): the gate stops with it; a new
 # run in the same pod is not silenced by the old cleanup's marker
@@ -250,8 +263,9 @@ grep -q 'msg="health gate stopped"' "$RIG_DIR/lb1.exabgp.log" || fail "the gate 
     fail "a health-gate process outlived exabgp"
 [ -e "$RIG_DIR/lb1/exabgp.conf.withdraw" ] || fail "cleanup left no marker (the check below would prove nothing)"
 T0=$(_rig_now)
-rig_lb_start lb1 1 "$PREFIX" HEALTH_URL="$URL"
+rig_lb_start lb1 1 "$PREFIX" HEALTH_URL="$URL" WITHDRAWN_FILE="$WITHDRAWN"
 wait_nexthops "$NEXT_HOP" 20 "announce after a restart in the same pod"
 [ ! -e "$RIG_DIR/lb1/exabgp.conf.withdraw" ] || fail "run left cleanup's marker"
+[ ! -e "$WITHDRAWN" ] || fail "run left cleanup's WITHDRAWN_FILE (the next preStop would not wait)"
 echo "    announced ${WAITED}s after a new run started (session set-up included)"
 pass "exabgp stopped: the gate stopped with it; a new run announces again"
