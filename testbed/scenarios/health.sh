@@ -268,7 +268,7 @@ settle
 step "lb1's controller SIGKILLed (its container's keepalived dies with it); the kubelet starts it again"
 cpid=$(pod_pid lb1 controller)
 t0=$EPOCHREALTIME
-kill -KILL "$cpid"
+{ kill -KILL "$cpid"; wait "$cpid"; } 2>/dev/null || true # ours: no job notice
 kill_container_rest lb1
 wait_hop "$(hop lb1)" absent 60 "controller killed in lb1"
 left=$HOP_AT
