@@ -53,6 +53,8 @@ OUT=${1:?usage: health.sh OUTDIR}
 GRACEFUL=${GRACEFUL:-3}
 SETTLE=${SETTLE:-3}      # seconds of traffic after a nexthop is back, before the next event
 DRAIN=${DRAIN:-2}        # the manifest's DRAIN_SECONDS
+# the client's pause between two requests of one of its 3 workers
+# (LOAD_PAUSE, default 0.05 s): under TCG the client shares the VM's 2 CPUs
 export BUILD SRC
 . "$SRC/testbed/rig/rig.sh"
 . "$SRC/testbed/rig/k8s.sh"
@@ -244,7 +246,7 @@ rig_wait_nexthops "$A" 3 180
 mode=(--http)
 [ -n "$IPVS" ] || mode=()
 _rig_bg client.load "$RIG-client" "$RIG_PY" "$SRC/testbed/rig/echo.py" load "$VIP:80" \
-    --workers 3 --pause 0.02 --timeout 2 "${mode[@]}"
+    --workers 3 --pause "${LOAD_PAUSE:-0.05}" --timeout 2 "${mode[@]}"
 CLIENT=$RIG_LAST_PID
 wait_until 60 "the client's first answers" '[ "$(grep -vc FAIL "$LOAD_LOG")" -ge 20 ]'
 echo "start,synced,keepalived_started,vs_in_ipvs,ipvs_programmed,serving,bgp_established,announced,route_in_router" >"$OUT/start-stages.csv"
