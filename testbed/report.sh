@@ -185,12 +185,15 @@ fi
         echo "removed, the API back, the replacement pod started) to its return.  Failed"
         echo "requests are counted by when they started: between the event and the"
         echo "withdrawal, while the nexthop was out, and in the ${SETTLE:-3} s after it was back"
-        echo "(raw: health.csv, every request in health-client.log)."
+        echo "(raw: health.csv, every request in health-client.log).  The gate columns are"
+        echo "when exabgp-helper's gate logged its decision (from the event, and from the"
+        echo "recovery): what remains of left and back is BGP's way through exabgp, the"
+        echo "route reflector, the router's bgpd and zebra."
         echo
-        echo "| event | pod | left (s) | back (s) | failed before left | failed while out | failed after back |"
-        echo "|---|---|---|---|---|---|---|"
-        tail -n +2 "$OUT/health.csv" | while IFS=, read -r ev pod left _ back rb fb ro fo ra fa; do
-            echo "| $ev | $pod | ${left:--} | $back | $fb of $rb | $fo of $ro | $fa of $ra |"
+        echo "| event | pod | left (s) | gate withdrew (s) | back (s) | gate announced (s) | failed before left | failed while out | failed after back |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        tail -n +2 "$OUT/health.csv" | while IFS=, read -r ev pod left _ back rb fb ro fo ra fa gw ga; do
+            echo "| $ev | $pod | ${left:--} | ${gw:--} | $back | ${ga:--} | $fb of $rb | $fo of $ro | $fa of $ra |"
         done
         echo
         echo "Goal: the nexthop leaves within 2 s, no request fails once it has left,"
@@ -198,6 +201,14 @@ fi
         echo "up while the API refused connections and it announced nothing until it"
         echo "had synced (asserted), while the three synced pods kept announcing; its"
         echo "back is from the API's return.  Times are TCG's, measured, not adjusted."
+        if [ -f "$OUT/health-flaps.csv" ]; then
+            echo
+            echo "Withdrawals nobody asked for, over the whole run (the gate's probe of a"
+            echo "serving controller timed out, $(awk -F, 'NR > 1 { s += $2 } END { print s + 0 }' "$OUT/health-flaps.csv") in all): $(awk -F, 'NR > 1 { printf "%s%s %s", sep, $1, $2; sep = ", " }' "$OUT/health-flaps.csv")."
+            echo "Under TCG the VM stalls for up to 2 s at times (keepalived logs its"
+            echo "timers expiring late), longer than the gate's 300 ms probe timeout"
+            echo "twice in a row: each such stall withdraws a healthy pod for a moment."
+        fi
     fi
     if [ -f "$OUT/fig13a.csv" ]; then
         echo
