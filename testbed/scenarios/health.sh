@@ -37,6 +37,9 @@
 #   health-flaps.csv  per pod: withdrawals by its gate's probe timing out
 #                     while nothing was wrong (an overloaded box)
 #   health-client.log every request: start, end, answer or FAIL:<error>
+#   health-events.txt each event's times (event, pod, start, nexthop left,
+#                     recovery, nexthop back; seconds since the epoch)
+#   health-gate.log   every gate decision of every pod, with its reason
 #
 # Asserted (each can fail): the nexthop leaves and returns for every event;
 # no announcement before the first sync while the API is down, and the
@@ -404,6 +407,12 @@ for n in 1 2 3 4; do
         c=$(grep -c 'msg="withdrawing: the health endpoint fails".*reason="timed out' "$RIG_DIR/lb$n.exabgp.log" || true)
     echo "lb$n,$c" >>"$OUT/health-flaps.csv"
 done
+# the raw times behind health.csv, and every gate decision, to tell later
+# which other pod's flap a failure coincided with
+cp "$EVENTS" "$OUT/health-events.txt"
+for n in 1 2 3 4; do
+    [ ! -f "$RIG_DIR/lb$n.exabgp.log" ] || sed -n "s/^\(ts=[^ ]*\).*msg=\"\(withdrawing\|announcing\)[^\"]*\".*reason=\(\"[^\"]*\"\|[^ ]*\).*/\1 lb$n \2 \3/p" "$RIG_DIR/lb$n.exabgp.log"
+done | sort >"$OUT/health-gate.log"
 column -t -s, "$OUT/health.csv" 2>/dev/null || cat "$OUT/health.csv"
 column -t -s, "$OUT/health-flaps.csv" 2>/dev/null || cat "$OUT/health-flaps.csv"
 column -t -s, "$OUT/start-stages.csv" 2>/dev/null || cat "$OUT/start-stages.csv"
