@@ -168,10 +168,12 @@ fi
             fi
         done
         echo
-        echo "What is ours: the sync, keepalived's start and IPVS come within the first"
-        echo "seconds; the session waits for exabgp (Python, several seconds to start"
-        echo "under TCG), and the route follows the gate's announcement by the route"
-        echo "reflector's and the router's processing."
+        echo "Reading it: start to synced is the ipvs container's start (the entry"
+        echo "point's steps, the controller, the API list); synced to serving is ours"
+        echo "(keepalived's start and IPVS); bgp_established is exabgp's start (Python);"
+        echo "announced is the later of serving and the session, plus the gate's rise;"
+        echo "announced to route_in_router is BGP through the route reflector, the"
+        echo "router's bgpd and zebra."
     fi
     if [ -f "$OUT/health.csv" ]; then
         echo
@@ -199,7 +201,8 @@ fi
         echo "Goal: the nexthop leaves within 2 s, no request fails once it has left,"
         echo "and a graceful deletion fails none.  api-down: the new pod's session came"
         echo "up while the API refused connections and it announced nothing until it"
-        echo "had synced (asserted), while the three synced pods kept announcing; its"
+        echo "had synced (asserted), while the three synced pods' controllers kept"
+        echo "serving (asserted: no \"not serving\" line during the outage); its"
         echo "back is from the API's return.  Times are TCG's, measured, not adjusted."
         if [ -f "$OUT/health-flaps.csv" ]; then
             echo
