@@ -17,13 +17,13 @@ path, col = sys.argv[1], sys.argv[2]
 rows = list(csv.DictReader(open(path)))
 if len(sys.argv) > 4:
     rows = [r for r in rows if r[sys.argv[3]] == sys.argv[4]]
-v = sorted(float(r[col]) for r in rows)
+v = sorted(float(r[col]) for r in rows if r[col] != "")
 q = lambda p: v[min(len(v) - 1, int(round(p * (len(v) - 1))))]
 print(f"| {len(v)} | {v[0]:.3f} | {q(.5):.3f} | {q(.9):.3f} | {q(.99):.3f} | {v[-1]:.3f} |")
 PY
 }
 
-gnuplot <<GP
+[ ! -f "$OUT/fig13c.csv" ] || gnuplot <<GP
 set terminal pngcairo size 800,450
 set output "$OUT/fig13c.png"
 set datafile separator ","
@@ -109,6 +109,7 @@ fi
         echo "![Fig. 10](fig10.png)"
         echo
     fi
+    if [ -f "$OUT/fig12.txt" ]; then
     echo "## Fig. 12: the router's routing table"
     echo
     echo '```'
@@ -144,6 +145,74 @@ fi
     echo "| paper | | | 1.9 | 3.9 | | 9.9 |"
     echo
     echo "![Fig. 13c](fig13c.png)"
+    fi
+    if [ -f "$OUT/start-stages.csv" ]; then
+        echo
+        echo "## Fig. 13c's start delay by stage"
+        echo
+        echo "A whole load balancer pod started (health.sh: the replacements after its"
+        echo "graceful deletions), seconds from the start of its containers to each"
+        echo "stage: the controller's first sync and keepalived's start (its log), the"
+        echo "virtual server and then every real server in the pod's /proc/net/ip_vs,"
+        echo "serving (/readyz 200, its log), the BGP session Established on the route"
+        echo "reflector, the gate's announcement (its log) and the route in the router's"
+        echo "kernel table (raw: start-stages.csv).  Polled stages are seen up to"
+        echo "~0.1 s late (each poll forks ip or gobgp under TCG)."
+        echo
+        echo "| stage | n | min | p50 | p90 | p99 | max |"
+        echo "|---|---|---|---|---|---|---|"
+        for c in synced keepalived_started vs_in_ipvs ipvs_programmed serving bgp_established announced route_in_router; do
+            if awk -F, -v c="$c" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next }
+                                   $k != "" { n++ } END { exit !n }' "$OUT/start-stages.csv"; then
+                echo "| $c $(stats "$OUT/start-stages.csv" "$c")"
+            fi
+        done
+        echo
+        echo "Reading it: start to synced is the ipvs container's start (the entry"
+        echo "point's steps, the controller, the API list); synced to serving is ours"
+        echo "(keepalived's start and IPVS); bgp_established is exabgp's start (Python);"
+        echo "announced is the later of serving and the session, plus the gate's rise;"
+        echo "announced to route_in_router is BGP through the route reflector, the"
+        echo "router's bgpd and zebra."
+    fi
+    if [ -f "$OUT/health.csv" ]; then
+        echo
+        echo "## Announce only while serving (issue 11)"
+        echo
+        echo "health.sh: a client sends requests through the VIP without pause (a new"
+        echo "connection each, 3 at a time) while three load balancer pods carry them;"
+        echo "one event at a time.  left: seconds from the event to the pod's nexthop"
+        echo "leaving the router's table; back: from the recovery (keepalived restarted"
+        echo "by the controller, the controller's container restarted, the DROP rule"
+        echo "removed, the API back, the replacement pod started) to its return.  Failed"
+        echo "requests are counted by when they started: between the event and the"
+        echo "withdrawal, while the nexthop was out, and in the ${SETTLE:-3} s after it was back"
+        echo "(raw: health.csv, every request in health-client.log).  The gate columns are"
+        echo "when exabgp-helper's gate logged its decision (from the event, and from the"
+        echo "recovery): what remains of left and back is BGP's way through exabgp, the"
+        echo "route reflector, the router's bgpd and zebra."
+        echo
+        echo "| event | pod | left (s) | gate withdrew (s) | back (s) | gate announced (s) | failed before left | failed while out | failed after back |"
+        echo "|---|---|---|---|---|---|---|---|---|"
+        tail -n +2 "$OUT/health.csv" | while IFS=, read -r ev pod left _ back rb fb ro fo ra fa gw ga; do
+            echo "| $ev | $pod | ${left:--} | ${gw:--} | $back | ${ga:--} | $fb of $rb | $fo of $ro | $fa of $ra |"
+        done
+        echo
+        echo "Goal: the nexthop leaves within 2 s, no request fails once it has left,"
+        echo "and a graceful deletion fails none.  api-down: the new pod's session came"
+        echo "up while the API refused connections and it announced nothing until it"
+        echo "had synced (asserted), while the three synced pods' controllers kept"
+        echo "serving (asserted: no \"not serving\" line during the outage); its"
+        echo "back is from the API's return.  Times are TCG's, measured, not adjusted."
+        if [ -f "$OUT/health-flaps.csv" ]; then
+            echo
+            echo "Withdrawals nobody asked for, over the whole run (the gate's probe of a"
+            echo "serving controller timed out, $(awk -F, 'NR > 1 { s += $2 } END { print s + 0 }' "$OUT/health-flaps.csv") in all): $(awk -F, 'NR > 1 { printf "%s%s %s", sep, $1, $2; sep = ", " }' "$OUT/health-flaps.csv")."
+            echo "Under TCG the VM stalls for up to 2 s at times (keepalived logs its"
+            echo "timers expiring late), longer than the gate's 300 ms probe timeout"
+            echo "twice in a row: each such stall withdraws a healthy pod for a moment."
+        fi
+    fi
     if [ -f "$OUT/fig13a.csv" ]; then
         echo
         echo "## Fig. 13a: throughput and each load balancer's share"

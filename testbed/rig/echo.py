@@ -12,6 +12,17 @@ connect ADDR[:PORT] [--count N] [--timeout S]
         from a fresh source port, read the answer, and print one JSON object:
         {"target", "total", "ok", "failures", "counts": {name: n},
          "errors": {kind: n}, "source_ports": distinct ports used}.
+
+load    ADDR[:PORT] [--workers 3] [--pause 0.02] [--timeout 2] [--http]
+        Continuous requests until SIGTERM or SIGINT: WORKERS threads, each
+        opening one connection at a time (a new source port each, so ECMP
+        hashes every request afresh), pausing PAUSE seconds between them.
+        With --http each sends "GET / HTTP/1.0" and the answer is the first
+        line of the body (an nginx web pod's address); without, the answer
+        is what an echo server says.  One line per request on stdout, as
+        the request ends: "START END ANSWER" with START and END in seconds
+        since the epoch (the clock of every log line in the rig), ANSWER
+        "FAIL:<error>" for a refused, reset, timed out or empty exchange.
 """
 import argparse
 import errno
@@ -21,6 +32,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 
 def serve(args):
@@ -109,6 +121,64 @@ def connect(args):
     return 0
 
 
+def one_request(host, port, timeout, http):
+    """One connection: the answer's first line, or raise."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+        if http:
+            s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = b""
+        while len(data) < 65536:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    text = data.decode(errors="replace")
+    if http:
+        head, sep, body = text.partition("\r\n\r\n")
+        if not sep or not head.startswith("HTTP/1.") or head.split()[1:2] != ["200"]:
+            raise ConnectionError("not a 200 answer")
+        text = body
+    answer = text.strip().split("\n")[0].strip()
+    if not answer or " " in answer:
+        raise ConnectionError("empty answer")
+    return answer
+
+
+def load(args):
+    host, port = parse_target(args.target)
+    stop = threading.Event()
+    out = threading.Lock()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def worker():
+        while not stop.is_set():
+            t0 = time.time()
+            try:
+                answer = one_request(host, port, args.timeout, args.http)
+            except (OSError, ConnectionError) as e:
+                answer = "FAIL:" + type(e).__name__
+            t1 = time.time()
+            with out:
+                sys.stdout.write(f"{t0:.3f} {t1:.3f} {answer}\n")
+                sys.stdout.flush()
+            stop.wait(args.pause)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(args.workers)]
+    for t in threads:
+        t.start()
+    while not stop.wait(0.5):
+        pass
+    for t in threads:
+        t.join(args.timeout + 1)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -121,7 +191,15 @@ def main():
     c.add_argument("target")
     c.add_argument("--count", type=int, default=100)
     c.add_argument("--timeout", type=float, default=2.0)
+    g = sub.add_parser("load")
+    g.add_argument("target")
+    g.add_argument("--workers", type=int, default=3)
+    g.add_argument("--pause", type=float, default=0.02)
+    g.add_argument("--timeout", type=float, default=2.0)
+    g.add_argument("--http", action="store_true")
     args = p.parse_args()
+    if args.mode == "load":
+        return load(args)
     if args.mode == "serve":
         serve(args)
         return 0

@@ -136,8 +136,24 @@ k8s_web_del() {
 # must exist (rig_pod_add).  Extra NAME=VALUE go to the helper.
 k8s_lb_start() {
     _rig_need_env || return 1
-    local pod=$1 node=$2 prefix=$3 vip=$4 dir ns
+    local pod=$1 node=$2 prefix=$3 vip=$4
     shift 4
+    k8s_ipvs_start "$pod" "$vip" || return 1
+    # announce only while this controller's /readyz says the pod can serve
+    # (the entry point serves metrics on IPVS_CONTROLLER_METRICS_ADDRESS,
+    # 0.0.0.0:9101 by default); a caller's HEALTH_URL=... comes after and wins
+    local maddr=${IPVS_CONTROLLER_METRICS_ADDRESS:-0.0.0.0:9101}
+    # the withdrawal report for the ipvs container's preStop (/run/lb in manifests/)
+    rig_lb_start "$pod" "$node" "$prefix" HEALTH_URL="http://127.0.0.1:${maddr##*:}/readyz" \
+        WITHDRAWN_FILE="$RIG_DIR/$pod/lb/withdrawn" "$@"
+}
+
+# k8s_ipvs_start POD VIP: the pod's ipvs container alone (its entry point,
+# ipvs-controller, the keepalived it runs), as k8s_lb_start starts it and
+# as the kubelet starts it again after it died.
+k8s_ipvs_start() {
+    _rig_need_env || return 1
+    local pod=$1 vip=$2 dir ns
     dir="$RIG_DIR/$pod"
     ns="$RIG-$pod"
     mkdir -p "$dir"
@@ -157,12 +173,6 @@ k8s_lb_start() {
         --apiserver "$K8S_API" "${api[@]}" "${serving[@]}" --namespace "$K8S_NAMESPACE" --selector app=web \
         --virtual-server "$vip:80" --health-check-interval 1 --health-check-timeout 1 \
         --debounce-ms 20 --max-delay-ms 200 --min-reload-interval-ms 100
-    # announce only while this controller's /readyz says the pod can serve
-    # (the entry point serves metrics on IPVS_CONTROLLER_METRICS_ADDRESS,
-    # 0.0.0.0:9101 by default); a caller's HEALTH_URL=... comes after and wins
-    local maddr=${IPVS_CONTROLLER_METRICS_ADDRESS:-0.0.0.0:9101}
-    rig_lb_start "$pod" "$node" "$prefix" HEALTH_URL="http://127.0.0.1:${maddr##*:}/readyz" \
-        WITHDRAWN_FILE="$dir/lb/withdrawn" "$@"
 }
 
 # k8s_lb_delete POD NODE PREFIX: delete a load balancer pod started by
