@@ -18,8 +18,9 @@
 #                 and a new pod lb4 starts on node 4: it must not announce
 #                 before it has synced, and the three others must keep
 #                 serving (their controllers say so); then the API comes back
-#   graceful      lb4 deleted gracefully (the helper's cleanup through the
-#                 gate with the manifest's drain, then the pod goes), and a
+#   graceful      lb4 deleted gracefully (k8s_lb_delete: both containers'
+#                 preStop hooks as in the manifest, the withdrawal through
+#                 the gate, the drain, IPVS stopping last), and a
 #                 replacement started; GRACEFUL times
 #
 # Raw results into OUT for testbed/report.sh:
@@ -351,10 +352,10 @@ step "  API back: lb4's nexthop in $(secs "$rec" "$back")s"
 settle
 
 for r in $(seq "$GRACEFUL"); do
-    step "graceful deletion of lb4 ($r of $GRACEFUL): cleanup through the gate, drain ${DRAIN}s, pod deleted; then a replacement"
+    step "graceful deletion of lb4 ($r of $GRACEFUL): both preStop hooks as the manifest orders them (withdraw, drain ${DRAIN}s, then IPVS stops), pod deleted; then a replacement"
     t0=$EPOCHREALTIME
     (
-        rig_helper lb4 4 "$A" cleanup --drain-seconds "$DRAIN" >/dev/null 2>&1 || true
+        DRAIN_SECONDS=$DRAIN k8s_lb_delete lb4 4 "$A" >/dev/null 2>&1 || true
         rig_pod_del lb4
     ) &
     deleting=$!
