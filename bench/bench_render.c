@@ -37,9 +37,10 @@ int main(int argc, char **argv)
                                .method = "NAT",
                                .protocol = "TCP",
                                .hc = HC_TCP,
-                               .hc_interval = 2,
-                               .hc_timeout = 2,
-                               .hc_retry = 1};
+                               .hc_interval_ms = 2000,
+                               .hc_timeout_ms = 2000,
+                               .hc_retry = 1,
+                               .hc_retry_delay_ms = 1000};
     int n = argc > 1 ? atoi(argv[1]) : 1000, rounds = argc > 2 ? atoi(argv[2]) : 51;
     struct store *st = store_new();
     double *t = calloc((size_t)rounds, sizeof(*t));

@@ -45,6 +45,7 @@ enum opt_id {
     O_HC_INTERVAL,
     O_HC_TIMEOUT,
     O_HC_RETRY,
+    O_HC_RETRY_DELAY,
     O_PERSISTENCE,
     O_OUTPUT,
     O_PIDFILE,
@@ -100,9 +101,13 @@ static const struct opt_def opt_defs[] = {
     {"lb-kind", O_LB_KIND, "NAT|DR|TUN", "forwarding method (default NAT)"},
     {"protocol", O_PROTOCOL, "TCP|UDP|SCTP", "virtual server protocol (default TCP)"},
     {"health-check", O_HC, "tcp|http:PATH|none", "real server health check (default tcp)"},
-    {"health-check-interval", O_HC_INTERVAL, "SECONDS", "seconds between checks (default 2)"},
-    {"health-check-timeout", O_HC_TIMEOUT, "SECONDS", "connect timeout of a check (default 2)"},
+    {"health-check-interval", O_HC_INTERVAL, "SECONDS",
+     "seconds between checks, to ms (default 2)"},
+    {"health-check-timeout", O_HC_TIMEOUT, "SECONDS",
+     "connect timeout of a check, to ms (default 2)"},
     {"health-check-retry", O_HC_RETRY, "N", "failed checks before removal, less one (default 1)"},
+    {"health-check-retry-delay", O_HC_RETRY_DELAY, "SECONDS",
+     "wait before a retry, to ms (default 1)"},
     {"persistence-timeout", O_PERSISTENCE, "SECONDS", "client persistence; 0 disables (default 0)"},
     {"output", O_OUTPUT, "PATH", "file to write (default /etc/keepalived/ipvs.conf)"},
     {"keepalived-pidfile", O_PIDFILE, "PATH", "reload: SIGHUP the pid in this file"},
@@ -214,6 +219,39 @@ static int parse_uint(const char *v, unsigned min, unsigned max, unsigned *out)
     if (rc == 0)
         *out = (unsigned)x;
     return rc;
+}
+
+/*
+ * Seconds with at most three decimals ("2", "0.5", "0.25") as milliseconds
+ * within [min_ms, max_ms]; keepalived takes fractional checker timers.
+ */
+static int parse_seconds(const char *v, unsigned min_ms, unsigned max_ms, unsigned *out)
+{
+    char whole[16];
+    const char *dot = strchr(v, '.');
+    size_t n = dot ? (size_t)(dot - v) : strlen(v);
+    unsigned long long s, frac = 0;
+    unsigned scale = 1000;
+
+    if (n == 0 || n >= sizeof(whole))
+        return -EINVAL;
+    memcpy(whole, v, n);
+    whole[n] = '\0';
+    if (uint_parse(whole, 0, max_ms / 1000, &s) < 0)
+        return -EINVAL;
+    if (dot) {
+        size_t k = strlen(dot + 1);
+        if (k == 0 || k > 3 || strspn(dot + 1, "0123456789") != k)
+            return -EINVAL;
+        for (size_t i = 0; i < k; i++) {
+            scale /= 10;
+            frac += (unsigned long long)(dot[1 + i] - '0') * scale;
+        }
+    }
+    if (s * 1000 + frac < min_ms || s * 1000 + frac > max_ms)
+        return -ERANGE;
+    *out = (unsigned)(s * 1000 + frac);
+    return 0;
 }
 
 static int parse_size(const char *v, size_t *out)
@@ -502,13 +540,16 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
         rc = parse_hc(v, cfg);
         break;
     case O_HC_INTERVAL:
-        rc = parse_uint(v, 1, 86400, &cfg->hc_interval);
+        rc = parse_seconds(v, 1, 86400000, &cfg->hc_interval_ms);
         break;
     case O_HC_TIMEOUT:
-        rc = parse_uint(v, 1, 3600, &cfg->hc_timeout);
+        rc = parse_seconds(v, 1, 3600000, &cfg->hc_timeout_ms);
         break;
     case O_HC_RETRY:
         rc = parse_uint(v, 0, 100, &cfg->hc_retry);
+        break;
+    case O_HC_RETRY_DELAY:
+        rc = parse_seconds(v, 0, 3600000, &cfg->hc_retry_delay_ms);
         break;
     case O_PERSISTENCE:
         rc = parse_uint(v, 0, 31536000, &cfg->persistence_timeout);
@@ -595,9 +636,10 @@ static void defaults(struct ctl_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->hc = HC_TCP;
-    cfg->hc_interval = 2;
-    cfg->hc_timeout = 2;
+    cfg->hc_interval_ms = 2000;
+    cfg->hc_timeout_ms = 2000;
     cfg->hc_retry = 1;
+    cfg->hc_retry_delay_ms = 1000;
     cfg->debounce_ms = 50;
     cfg->max_delay_ms = 500;
     cfg->min_reload_interval_ms = 500;
@@ -853,8 +895,9 @@ void options_render_config(const struct ctl_config *cfg, struct render_config *r
     rc->target_port = cfg->target_port;
     rc->hc = cfg->hc;
     rc->hc_path = cfg->hc_path;
-    rc->hc_interval = cfg->hc_interval;
-    rc->hc_timeout = cfg->hc_timeout;
+    rc->hc_interval_ms = cfg->hc_interval_ms;
+    rc->hc_timeout_ms = cfg->hc_timeout_ms;
     rc->hc_retry = cfg->hc_retry;
+    rc->hc_retry_delay_ms = cfg->hc_retry_delay_ms;
     rc->persistence_timeout = cfg->persistence_timeout;
 }

@@ -51,9 +51,10 @@ struct ctl_config {
     char *protocol;
     enum health_check hc;
     char *hc_path;
-    unsigned hc_interval;
-    unsigned hc_timeout;
+    unsigned hc_interval_ms;
+    unsigned hc_timeout_ms;
     unsigned hc_retry;
+    unsigned hc_retry_delay_ms;
     unsigned persistence_timeout;
     char *output;
 

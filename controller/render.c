@@ -80,6 +80,33 @@ size_t render_count_real_servers(const struct render_config *rc, const struct en
     return k;
 }
 
+/* Milliseconds as keepalived's timer seconds: "2", "0.5", "0.25". */
+static const char *seconds(unsigned ms, char buf[16])
+{
+    int n = snprintf(buf, 16, "%u.%03u", ms / 1000, ms % 1000);
+
+    while (n > 0 && buf[n - 1] == '0')
+        buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '.')
+        buf[--n] = '\0';
+    return buf;
+}
+
+/* A checker's timing: connect_timeout, retry and delay_before_retry. */
+static int render_check_timing(const struct render_config *rc, struct buf *out)
+{
+    char t[16];
+    int err = buf_printf(out,
+                         "            connect_timeout %s\n"
+                         "            retry %u\n",
+                         seconds(rc->hc_timeout_ms, t), rc->hc_retry);
+
+    if (rc->hc_retry > 0)
+        err |= buf_printf(out, "            delay_before_retry %s\n",
+                          seconds(rc->hc_retry_delay_ms, t));
+    return err;
+}
+
 /* The body of every real_server block: weight and health check. */
 static int render_rs_body(const struct render_config *rc, struct buf *out)
 {
@@ -89,23 +116,19 @@ static int render_rs_body(const struct render_config *rc, struct buf *out)
     case HC_NONE:
         break;
     case HC_TCP:
-        err |= buf_printf(out,
-                          "        TCP_CHECK {\n"
-                          "            connect_timeout %u\n"
-                          "            retry %u\n"
-                          "        }\n",
-                          rc->hc_timeout, rc->hc_retry);
+        err |= buf_puts(out, "        TCP_CHECK {\n");
+        err |= render_check_timing(rc, out);
+        err |= buf_puts(out, "        }\n");
         break;
     case HC_HTTP:
         err |= buf_printf(out,
                           "        HTTP_GET {\n"
                           "            url {\n"
                           "                path %s\n"
-                          "            }\n"
-                          "            connect_timeout %u\n"
-                          "            retry %u\n"
-                          "        }\n",
-                          rc->hc_path, rc->hc_timeout, rc->hc_retry);
+                          "            }\n",
+                          rc->hc_path);
+        err |= render_check_timing(rc, out);
+        err |= buf_puts(out, "        }\n");
         break;
     }
     return err | buf_puts(out, "    }\n");
@@ -132,8 +155,10 @@ static int render_vs(const struct render_config *rc, const struct vserver *vs,
         err |= buf_printf(out, "    protocol %s\n", rc->protocol);
     if (rc->persistence_timeout)
         err |= buf_printf(out, "    persistence_timeout %u\n", rc->persistence_timeout);
-    if (rc->hc != HC_NONE)
-        err |= buf_printf(out, "    delay_loop %u\n", rc->hc_interval);
+    if (rc->hc != HC_NONE) {
+        char t[16];
+        err |= buf_printf(out, "    delay_loop %s\n", seconds(rc->hc_interval_ms, t));
+    }
 
     for (size_t i = 0; i < n; i++) {
         uint16_t port;

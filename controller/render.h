@@ -34,10 +34,11 @@ struct render_config {
     const char *protocol; /* TCP, UDP or SCTP */
     uint16_t target_port; /* 0: endpoint's port, else the virtual port */
     enum health_check hc;
-    const char *hc_path; /* HC_HTTP, already validated */
-    unsigned hc_interval;
-    unsigned hc_timeout;
-    unsigned hc_retry;
+    const char *hc_path;          /* HC_HTTP, already validated */
+    unsigned hc_interval_ms;      /* delay_loop */
+    unsigned hc_timeout_ms;       /* connect_timeout */
+    unsigned hc_retry;            /* retry */
+    unsigned hc_retry_delay_ms;   /* delay_before_retry, written when hc_retry > 0 */
     unsigned persistence_timeout; /* 0: none */
 };
 

@@ -84,9 +84,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                .method = "NAT",
                                .protocol = "TCP",
                                .hc = HC_TCP,
-                               .hc_interval = 2,
-                               .hc_timeout = 2,
-                               .hc_retry = 1};
+                               .hc_interval_ms = 2000,
+                               .hc_timeout_ms = 2000,
+                               .hc_retry = 1,
+                               .hc_retry_delay_ms = 1000};
     struct jsonstream js;
     struct endpoint *eps;
     struct buf out;
