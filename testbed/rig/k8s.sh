@@ -166,12 +166,17 @@ k8s_ipvs_start() {
     # a kernel without IPVS: nothing to prepare, and /readyz cannot ask its table
     [ -z "$K8S_KEEPALIVED_OPTS" ] || { prep=none; serving=(--serving-check none); }
     [ -z "$K8S_PKI" ] || api=(--ca-file "$K8S_PKI/ca.crt" --token-file "$K8S_PKI/token")
+    # health checks: a web pod that stops answering SYNs is out of IPVS
+    # 1.2-1.7 s later (wait for the next check <= 0.5, time-out 0.5, retry
+    # after 0.2, time-out 0.5), the pod cut off from all of them withdraws
+    # ~0.5 s after that (gate's poll and fall, BGP)
     _rig_bg "$pod.controller" "$ns" env PATH="$BUILD/controller:$PATH" IPVS_PREPARE="$prep" \
         KEEPALIVED_DIR="$dir" KEEPALIVED_RUN_DIR="$dir" KEEPALIVED_OPTS="$K8S_KEEPALIVED_OPTS" \
         IPVS_CONTROLLER_STOP_FILE="$dir/lb/stopping" \
         sh "$SRC/images/ipvs/ipvs-entrypoint" run \
         --apiserver "$K8S_API" "${api[@]}" "${serving[@]}" --namespace "$K8S_NAMESPACE" --selector app=web \
-        --virtual-server "$vip:80" --health-check-interval 1 --health-check-timeout 1 \
+        --virtual-server "$vip:80" --health-check-interval 0.5 --health-check-timeout 0.5 \
+        --health-check-retry 1 --health-check-retry-delay 0.2 \
         --debounce-ms 20 --max-delay-ms 200 --min-reload-interval-ms 100
 }
 

@@ -8,6 +8,8 @@
 #   reaction.csv     web pod added/removed -> in every IPVS table (seconds)
 #   fig13c.csv       load balancer pods started/stopped at random -> the
 #                    router's ECMP route changed (seconds; paper Fig. 13c)
+#   fig13c-stages.csv each of those starts broken down by stage (stages.sh)
+#   fig13b.csv       throughput in 2 s slices while pods change at random
 #
 # Counts: REACTIONS (default 20 of each), CHANGES (default 50).
 set -euo pipefail
@@ -20,6 +22,7 @@ CHANGES=${CHANGES:-50}
 export BUILD SRC
 . "$SRC/testbed/rig/rig.sh"
 . "$SRC/testbed/rig/k8s.sh"
+. "$SRC/testbed/rig/stages.sh"
 RIG=tbf
 RIG_NODES=4
 RIG_DIR=$(mktemp -d /tmp/testbed-full.XXXXXX)
@@ -48,9 +51,10 @@ lb_up() {
     rig_pod_add "$1" "lb$1" >/dev/null
     k8s_lb_start "lb$1" "$1" "$A" "$VIP"
 }
-# lb_down N: the preStop hook (withdraw, drain), then the pod goes.
+# lb_down N: the pod deleted as the kubelet does (both preStop hooks: the
+# announcement withdrawn, IPVS drained, then the containers stopped).
 lb_down() {
-    rig_helper "lb$1" "$1" "$A" cleanup --drain-seconds 1 >/dev/null 2>&1 || true
+    k8s_lb_delete "lb$1" "$1" "$A" >/dev/null 2>&1 || true
     rig_pod_del "lb$1"
 }
 # pick_change: a random change to the load balancer pods listed in "up",
@@ -118,6 +122,7 @@ done
 
 step "Fig. 13c: $CHANGES random changes of the number of load balancer pods"
 echo "change,pods_after,seconds" >"$OUT/fig13c.csv"
+echo "$STAGE_COLUMNS" >"$OUT/fig13c-stages.csv"
 up=(1 2 3)
 stopping=""
 for i in $(seq "$CHANGES"); do
@@ -127,7 +132,9 @@ for i in $(seq "$CHANGES"); do
         lb_down "$LB" &
         stopping=$!
     else
-        lb_up "$LB"
+        # the stages of this start into fig13c-stages.csv, polled until
+        # its own nexthop is in the router
+        stage_start "lb$LB" "$LB" "$A" "$VIP" 4 "$OUT/fig13c-stages.csv"
     fi
     rig_wait_nexthops "$A" ${#up[@]} 60
     awk -v a="$t0" -v b="$EPOCHREALTIME" -v k="$KIND" -v p=${#up[@]} \

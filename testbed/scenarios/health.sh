@@ -64,6 +64,7 @@ DRAIN=${DRAIN:-2}        # the manifest's DRAIN_SECONDS
 export BUILD SRC
 . "$SRC/testbed/rig/rig.sh"
 . "$SRC/testbed/rig/k8s.sh"
+. "$SRC/testbed/rig/stages.sh"
 # shellcheck source=../../tests/lib/assert.sh
 . "$SRC/tests/lib/assert.sh"
 RIG=tbh
@@ -98,11 +99,7 @@ LOAD_LOG="$RIG_DIR/client.load.log"
 hop() { _rig_node_ip "$(_rig_pod_get "$1" node)"; }
 
 # has_hop ADDR: the router's route for the service has nexthop ADDR
-has_hop() {
-    local have
-    have=$(rig_nexthops "$A")
-    [[ $'\n'$have$'\n' == *$'\n'$1$'\n'* ]]
-}
+has_hop() { stage_has_hop "$A" "$1"; }
 
 # wait_hop ADDR present|absent SECONDS WHAT: poll the router's kernel table
 # until nexthop ADDR is (not) there; HOP_AT is when it was seen so.
@@ -120,56 +117,6 @@ wait_hop() {
     done
 }
 
-# log_time FILE PATTERN T0: the time (seconds since the epoch) of the first
-# logfmt line in FILE containing PATTERN and stamped at T0 or later; empty
-# when there is none.  The project's lines start with ts=...Z (UTC, ms).
-log_time() {
-    local line ts e
-    [ -f "$1" ] || return 0
-    while IFS= read -r line; do
-        [[ $line == *"$2"* && $line == *ts=* ]] || continue
-        ts=${line#*ts=}
-        ts=${ts%% *}
-        e=$(date -u -d "$ts" +%s.%3N 2>/dev/null) || continue
-        if awk -v a="$e" -v b="$3" 'BEGIN { exit !(a >= b - 0.001) }'; then
-            echo "$e"
-            return 0
-        fi
-    done <"$1"
-}
-
-# secs A B: B - A in seconds, 3 decimals; empty if either is empty
-secs() {
-    [ -n "$1" ] && [ -n "$2" ] || return 0
-    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'
-}
-
-# ipvs_seen FILE: IPVS_VS virtual servers and IPVS_RS real servers of
-# weight > 0 in an ip_vs file (bash builtins only: polled)
-ipvs_seen() {
-    local a b c d rest
-    IPVS_VS=0 IPVS_RS=0
-    [ -r "$1" ] || return 0
-    while read -r a b c d rest; do
-        case "$a" in
-            TCP | UDP | FWM) IPVS_VS=$((IPVS_VS + 1)) ;;
-            "->") if [[ $b =~ ^[0-9A-F]{8}:[0-9A-F]{4}$ && $d =~ ^[0-9]+$ && $d -gt 0 ]]; then IPVS_RS=$((IPVS_RS + 1)); fi ;;
-        esac
-    done <"$1"
-    return 0 # errexit: a last line that is no real server is not a failure
-}
-
-# bgp_tcp_up FILE: /proc/PID/net/tcp of the pod holds an established
-# connection to the route reflector's port 179 (builtins only)
-bgp_tcp_up() {
-    local _ rem st rest
-    [ -r "$1" ] || return 1
-    while read -r _ _ rem st rest; do
-        [ "$rem" = 6D00000A:00B3 ] && [ "$st" = 01 ] && return 0
-    done <"$1"
-    return 1
-}
-
 # pod_pid POD PART: the recorded pid of POD's PART (controller, exabgp)
 pod_pid() {
     local rec
@@ -184,44 +131,6 @@ event() { echo "$*" >>"$EVENTS"; }
 # settle: traffic for SETTLE seconds after a nexthop came back, so that a
 # pod announcing before it can serve shows as failures after its return
 settle() { sleep "$SETTLE"; }
-
-# start_timed POD NODE: a whole load balancer pod started (its namespace
-# first, as the kubelet makes the sandbox), polled until its route is in
-# the router, each stage's time into start-stages.csv; T_BACK is when the
-# route was seen.
-start_timed() {
-    local pod=$1 node=$2 t0 hop f tcp vs="" rs="" est="" route="" deadline ip
-    rig_pod_add "$node" "$pod" >/dev/null
-    ip=$RIG_POD_IP
-    hop=$(_rig_node_ip "$node")
-    [ -n "$IPVS" ] || rig_echo_start "$pod"
-    t0=$EPOCHREALTIME
-    k8s_lb_start "$pod" "$node" "$A" "$VIP"
-    f=$(_k8s_ipvs_file "$pod")
-    tcp="${f%/ip_vs}/tcp"
-    deadline=$((SECONDS + 180))
-    while [ -z "$route" ]; do
-        if [ -n "$IPVS" ] && [ -z "$rs" ]; then
-            ipvs_seen "$f"
-            [ -n "$vs" ] || [ "$IPVS_VS" = 0 ] || vs=$EPOCHREALTIME
-            [ "$IPVS_RS" -lt "$WEBS" ] || rs=$EPOCHREALTIME
-        fi
-        if [ -z "$est" ] && bgp_tcp_up "$tcp" && [ "$(rig_rr_state "$ip")" = established ]; then
-            est=$EPOCHREALTIME
-        fi
-        ! has_hop "$hop" || route=$EPOCHREALTIME
-        [ $SECONDS -lt $deadline ] || fail "start of $pod: its route is not in the router after 180s"
-        [ -n "$route" ] || sleep 0.05
-    done
-    T_BACK=$route
-    local log="$RIG_DIR/$pod.controller.log" synced kstart serving announced
-    synced=$(log_time "$log" 'msg="first sync complete"' "$t0")
-    kstart=$(log_time "$log" 'msg="keepalived started"' "$t0")
-    serving=$(log_time "$log" 'msg=serving ' "$t0")
-    announced=$(log_time "$RIG_DIR/$pod.exabgp.log" 'msg="announcing:' "$t0")
-    [ -n "$est" ] || est=$route # the session came up with the route, between two polls
-    echo "$pod,$(secs "$t0" "$synced"),$(secs "$t0" "$kstart"),$(secs "$t0" "$vs"),$(secs "$t0" "$rs"),$(secs "$t0" "$serving"),$(secs "$t0" "$est"),$(secs "$t0" "$announced"),$(secs "$t0" "$route")" >>"$OUT/start-stages.csv"
-}
 
 # kill_container_rest POD: what a container runtime does when the ipvs
 # container's PID 1 (the controller) dies: the kernel SIGKILLs the rest of
@@ -258,7 +167,7 @@ _rig_bg client.load "$RIG-client" "$RIG_PY" "$SRC/testbed/rig/echo.py" load "$VI
     --workers 3 --pause "${LOAD_PAUSE:-0.1}" --timeout 2 "${mode[@]}"
 CLIENT=$RIG_LAST_PID
 wait_until 60 "the client's first answers" '[ "$(grep -vc FAIL "$LOAD_LOG")" -ge 20 ]'
-echo "start,synced,keepalived_started,vs_in_ipvs,ipvs_programmed,serving,bgp_established,announced,route_in_router" >"$OUT/start-stages.csv"
+echo "$STAGE_COLUMNS" >"$OUT/start-stages.csv"
 
 # ------------------------------------------------------------- the events
 
@@ -271,9 +180,9 @@ wait_hop "$(hop lb1)" absent 60 "keepalived killed in lb1"
 left=$HOP_AT
 wait_hop "$(hop lb1)" present 120 "keepalived restarted in lb1"
 back=$HOP_AT
-rec=$(log_time "$RIG_DIR/lb1.controller.log" 'msg="keepalived started"' "$t0")
+rec=$(stage_log_time "$RIG_DIR/lb1.controller.log" 'msg="keepalived started"' "$t0")
 event keepalived lb1 "$t0" "$left" "${rec:-$t0}" "$back"
-step "  nexthop left after $(secs "$t0" "$left")s, back $(secs "${rec:-$t0}" "$back")s after keepalived's restart"
+step "  nexthop left after $(stage_secs "$t0" "$left")s, back $(stage_secs "${rec:-$t0}" "$back")s after keepalived's restart"
 settle
 
 step "lb1's controller SIGKILLed (its container's keepalived dies with it); the kubelet starts it again"
@@ -289,7 +198,7 @@ k8s_ipvs_start lb1 "$VIP"
 wait_hop "$(hop lb1)" present 120 "controller restarted in lb1"
 back=$HOP_AT
 event controller lb1 "$t0" "$left" "$rec" "$back"
-step "  nexthop left after $(secs "$t0" "$left")s, back $(secs "$rec" "$back")s after the restart"
+step "  nexthop left after $(stage_secs "$t0" "$left")s, back $(stage_secs "$rec" "$back")s after the restart"
 settle
 
 if [ -n "$IPVS" ]; then
@@ -304,7 +213,7 @@ if [ -n "$IPVS" ]; then
     wait_hop "$(hop lb2)" present 120 "lb2 reaches the web pods again"
     back=$HOP_AT
     event partition lb2 "$t0" "$left" "$rec" "$back"
-    step "  nexthop left after $(secs "$t0" "$left")s, back $(secs "$rec" "$back")s after the rule went"
+    step "  nexthop left after $(stage_secs "$t0" "$left")s, back $(stage_secs "$rec" "$back")s after the rule went"
     settle
 fi
 
@@ -330,17 +239,17 @@ while :; do
     if [ -z "$est" ]; then
         [ "$(rig_rr_state "$ip4")" != established ] || est=$EPOCHREALTIME
         [ $SECONDS -lt $deadline ] || fail "lb4's BGP session did not come up in 180s"
-    elif [ "$(secs "$est" "$EPOCHREALTIME" | cut -d. -f1)" -ge 5 ]; then
+    elif [ "$(stage_secs "$est" "$EPOCHREALTIME" | cut -d. -f1)" -ge 5 ]; then
         break
     fi
     sleep 0.1
 done
 code=$(ip netns exec "$RIG-lb4" curl -s -o "$RIG_DIR/lb4.readyz" -w '%{http_code}' --max-time 2 http://127.0.0.1:9101/readyz) || true
 [ "$code" = 503 ] || fail "lb4's /readyz answers $code while the API is down, want 503"
-step "  lb4's session up $(secs "$t0" "$est")s after the API stopped; 5 s on, not announced, /readyz: $(head -c 120 "$RIG_DIR/lb4.readyz")"
+step "  lb4's session up $(stage_secs "$t0" "$est")s after the API stopped; 5 s on, not announced, /readyz: $(head -c 120 "$RIG_DIR/lb4.readyz")"
 for n in 1 2 3; do
-    ns=$(log_time "$RIG_DIR/lb$n.controller.log" 'msg="not serving"' "$t0")
-    [ -z "$ns" ] || fail "API down: lb$n's controller stopped serving $(secs "$t0" "$ns")s into the outage: $(grep 'msg="not serving"' "$RIG_DIR/lb$n.controller.log" | tail -n 1)"
+    ns=$(stage_log_time "$RIG_DIR/lb$n.controller.log" 'msg="not serving"' "$t0")
+    [ -z "$ns" ] || fail "API down: lb$n's controller stopped serving $(stage_secs "$t0" "$ns")s into the outage: $(grep 'msg="not serving"' "$RIG_DIR/lb$n.controller.log" | tail -n 1)"
 done
 pass "API down: a new pod does not announce before it has synced; the synced ones keep serving"
 rec=$EPOCHREALTIME
@@ -348,7 +257,7 @@ ip netns exec "$RIG-k8smaster" iptables -w 5 -D "${stopapi[@]}"
 wait_hop "$(hop lb4)" present 120 "lb4 after the API came back"
 back=$HOP_AT
 event api-down lb4 "$t0" "" "$rec" "$back"
-step "  API back: lb4's nexthop in $(secs "$rec" "$back")s"
+step "  API back: lb4's nexthop in $(stage_secs "$rec" "$back")s"
 settle
 
 for r in $(seq "$GRACEFUL"); do
@@ -363,9 +272,9 @@ for r in $(seq "$GRACEFUL"); do
     left=$HOP_AT
     wait "$deleting" || fail "deleting lb4 failed"
     rec=$EPOCHREALTIME
-    start_timed lb4 4
-    event graceful lb4 "$t0" "$left" "$rec" "$T_BACK"
-    step "  nexthop left after $(secs "$t0" "$left")s; the replacement's route in $(secs "$rec" "$T_BACK")s ($(tail -n 1 "$OUT/start-stages.csv"))"
+    stage_start lb4 4 "$A" "$VIP" "${IPVS:+$WEBS}" "$OUT/start-stages.csv"
+    event graceful lb4 "$t0" "$left" "$rec" "$STAGE_ROUTE_AT"
+    step "  nexthop left after $(stage_secs "$t0" "$left")s; the replacement's route in $(stage_secs "$rec" "$STAGE_ROUTE_AT")s ($(tail -n 1 "$OUT/start-stages.csv"))"
     settle
 done
 
@@ -391,9 +300,9 @@ while read -r name pod t0 left rec back; do
     # the gate's own log: when our side decided (from the event, and from
     # the recovery), the rest of left_s and back_s is BGP's propagation
     gw=""
-    [ -z "$left" ] || gw=$(log_time "$RIG_DIR/$pod.exabgp.log" 'msg="withdrawing:' "$t0")
-    ga=$(log_time "$RIG_DIR/$pod.exabgp.log" 'msg="announcing:' "$rec")
-    echo "$name,$pod,$(secs "$t0" "$left"),$(secs "$t0" "$rec"),$(secs "$rec" "$back"),$before,$out,$after,$(secs "$t0" "$gw"),$(secs "$rec" "$ga")" >>"$OUT/health.csv"
+    [ -z "$left" ] || gw=$(stage_log_time "$RIG_DIR/$pod.exabgp.log" 'msg="withdrawing:' "$t0")
+    ga=$(stage_log_time "$RIG_DIR/$pod.exabgp.log" 'msg="announcing:' "$rec")
+    echo "$name,$pod,$(stage_secs "$t0" "$left"),$(stage_secs "$t0" "$rec"),$(stage_secs "$rec" "$back"),$before,$out,$after,$(stage_secs "$t0" "$gw"),$(stage_secs "$rec" "$ga")" >>"$OUT/health.csv"
     if [ "$name" = graceful ]; then
         [ "${out%,*}" -gt 0 ] || graceful_bad+=" no requests while lb4 was out;"
         [ "${out#*,}" = 0 ] || graceful_bad+=" ${out#*,} of ${out%,*} requests failed after lb4's nexthop had left;"
