@@ -6,7 +6,9 @@
 #   stage_start POD NODE PREFIX VIP WEBS CSV   start POD (its namespace
 #       first, as the kubelet makes the sandbox) and poll until PREFIX has
 #       the pod's node as nexthop in the router; append one row of
-#       STAGE_COLUMNS to CSV; STAGE_ROUTE_AT is when the route was seen.
+#       STAGE_COLUMNS to CSV; STAGE_ROUTE_AT is when the route was seen
+#       (the stages from the logs are read after it: time the start by
+#       STAGE_ROUTE_AT, not by when this returns).
 #       WEBS: the real servers of weight > 0 that make IPVS "programmed";
 #       empty on a kernel without IPVS (those two stages stay empty, and an
 #       echo server answers in the pod instead).
@@ -26,11 +28,13 @@ stage_has_hop() {
 # stage_log_time FILE PATTERN T0: the time (seconds since the epoch) of the
 # first logfmt line in FILE containing PATTERN and stamped at T0 or later;
 # empty when there is none.  The project's lines start with ts=...Z (UTC, ms).
+# Only the last 20 matches are read: the logs grow over a whole experiment
+# (one file per pod name) and reading them in the shell took seconds.
 stage_log_time() {
     local line ts e
     [ -f "$1" ] || return 0
     while IFS= read -r line; do
-        [[ $line == *"$2"* && $line == *ts=* ]] || continue
+        [[ $line == *ts=* ]] || continue
         ts=${line#*ts=}
         ts=${ts%% *}
         e=$(date -u -d "$ts" +%s.%3N 2>/dev/null) || continue
@@ -38,7 +42,7 @@ stage_log_time() {
             echo "$e"
             return 0
         fi
-    done <"$1"
+    done < <(grep -F -- "$2" "$1" | tail -n 20)
 }
 
 # stage_secs A B: B - A in seconds, 3 decimals; empty if either is empty

@@ -137,7 +137,10 @@ for i in $(seq "$CHANGES"); do
         stage_start "lb$LB" "$LB" "$A" "$VIP" 4 "$OUT/fig13c-stages.csv"
     fi
     rig_wait_nexthops "$A" ${#up[@]} 60
-    awk -v a="$t0" -v b="$EPOCHREALTIME" -v k="$KIND" -v p=${#up[@]} \
+    t1=$EPOCHREALTIME
+    # a start ends when its route was seen, not after the stages were read
+    [ "$KIND" = stop ] || t1=$STAGE_ROUTE_AT
+    awk -v a="$t0" -v b="$t1" -v k="$KIND" -v p=${#up[@]} \
         'BEGIN { printf "%s,%d,%.3f\n", k, p, b - a }' >>"$OUT/fig13c.csv"
     # only the stop in the background: the rig's daemons are our jobs too
     [ -z "${stopping:-}" ] || wait "$stopping"

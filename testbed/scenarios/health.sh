@@ -44,8 +44,8 @@
 #
 # Asserted (each can fail): the nexthop leaves and returns for every event;
 # no announcement before the first sync while the API is down, and the
-# others' controllers keep serving; a graceful deletion fails no request once its
-# nexthop has left.  The times and the other failures are figures, not
+# others' controllers keep serving; a graceful deletion fails no request
+# from its start until the pod is gone.  The times and the other failures are figures, not
 # pass marks (TCG's speed is the host's).
 #
 # On a kernel without IPVS (the development host) it runs with keepalived's
@@ -304,8 +304,12 @@ while read -r name pod t0 left rec back; do
     ga=$(stage_log_time "$RIG_DIR/$pod.exabgp.log" 'msg="announcing:' "$rec")
     echo "$name,$pod,$(stage_secs "$t0" "$left"),$(stage_secs "$t0" "$rec"),$(stage_secs "$rec" "$back"),$before,$out,$after,$(stage_secs "$t0" "$gw"),$(stage_secs "$rec" "$ga")" >>"$OUT/health.csv"
     if [ "$name" = graceful ]; then
+        # the deletion itself: from its start until the pod is gone (the
+        # replacement's arrival is a start: the router re-hashes some flows
+        # in flight to it, which issue 12's flow mode keeps)
+        del=$(window "$t0" "$rec")
         [ "${out%,*}" -gt 0 ] || graceful_bad+=" no requests while lb4 was out;"
-        [ "${out#*,}" = 0 ] || graceful_bad+=" ${out#*,} of ${out%,*} requests failed after lb4's nexthop had left;"
+        [ "${del#*,}" = 0 ] || graceful_bad+=" ${del#*,} of ${del%,*} requests failed between the deletion's start and the pod's end;"
     fi
 done <"$EVENTS"
 # withdrawals nobody asked for: a gate whose probe of a serving controller
@@ -328,5 +332,5 @@ column -t -s, "$OUT/health-flaps.csv" 2>/dev/null || cat "$OUT/health-flaps.csv"
 column -t -s, "$OUT/start-stages.csv" 2>/dev/null || cat "$OUT/start-stages.csv"
 pass "every event's nexthop left the router and came back"
 [ -z "$graceful_bad" ] || fail "graceful deletion:$graceful_bad"
-pass "graceful deletions: no request failed once the nexthop had left"
+pass "graceful deletions: no request failed from the deletion's start to the pod's end"
 step "done"
