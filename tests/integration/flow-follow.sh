@@ -24,7 +24,8 @@ ctl pod-add web-c 172.16.2.13
 wait_until 10 "web-c rendered" servers_are "172.16.2.13 80 1,"
 # creation times have whole seconds: the next pods are younger
 s0=$(date +%s)
-wait_until 3 "the next second" '[ "$(date +%s)" -gt "$s0" ]'
+past_s0() { [ "$(date +%s)" -gt "$s0" ]; }
+wait_until 3 "the next second" past_s0
 ctl pod-add web-a 172.16.1.11
 ctl pod-add web-b 172.16.1.12 --ready false
 wait_until 10 "web-a and web-b rendered after web-c" \
