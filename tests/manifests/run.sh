@@ -153,6 +153,18 @@ expect_bad "flow mode with lb-algo rr" 20-config.yaml 's/^  mode: "nat"$/  mode:
     'mode flow with lb-algo "rr": flow mode schedules with mh'
 expect_bad "unknown mode" 20-config.yaml 's/^  mode: "nat"$/  mode: "dsr"/' \
     'mode "dsr" is neither nat nor flow'
+# the recipe the ConfigMap gives for turning flow mode on (mode, lb-algo,
+# target-port; web-init's IPVS_WEB_MODE) leaves manifests that validate
+mkdir "$TMP/flow"
+sed 's/^  mode: "nat"$/  mode: "flow"/; s/^  lb-algo: "rr"$/  lb-algo: "mh"/; s/^  target-port: "8080"$/  target-port: "80"/' \
+    "$M/20-config.yaml" >"$TMP/flow/20-config.yaml"
+sed '/- name: IPVS_WEB_MODE$/{n;s/value: "nat"/value: "flow"/}' "$M/40-sample-web.yaml" >"$TMP/flow/40-sample-web.yaml"
+for f in 20-config.yaml 40-sample-web.yaml; do
+    cmp -s "$M/$f" "$TMP/flow/$f" && fail "the flow recipe changed nothing in $f"
+done
+out=$(cd "$TMP/flow" && cp -n "$M"/*.yaml . && check "${files[@]}") || { echo "$out"; fail "the manifests switched to flow mode as documented do not validate"; }
+grep -q '^  mode: "flow"$' "$TMP/flow/20-config.yaml" || fail "the flow recipe did not set mode"
+pass "switched to flow mode as the ConfigMap documents (mode, lb-algo, target-port, IPVS_WEB_MODE): $out"
 
 # 3. -k and -f apply the same objects.  The kustomization may not be a
 # *.yaml here, or -f would try to apply it.
