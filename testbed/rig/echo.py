@@ -55,6 +55,7 @@ def http_session(conn, name):
         path = words[1] if len(words) > 1 else "/"
         body = f"{name} {client} {path}\n" if path.startswith("/echo/") else f"{name}\n"
         conn.sendall(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                      f"X-Client-Address: {client}\r\n"
                       f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
 
 
