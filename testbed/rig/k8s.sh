@@ -360,6 +360,18 @@ k8s_ipvs_conns() {
     echo $((16#${c:-0}))
 }
 
+# k8s_client_conns POD: IPVS connection entries in POD from the client
+# (192.0.2.2): the client's connections the pod carries or carried.
+k8s_client_conns() {
+    local f n=0 w
+    f=$(_k8s_ipvs_file "$1") || return 1
+    f=${f%/ip_vs}/ip_vs_conn
+    while read -r -a w; do
+        [ "${w[1]:-}" != C0000202 ] || n=$((n + 1))
+    done <"$f"
+    echo "$n"
+}
+
 # k8s_wrk SECONDS [CONNECTIONS] [URL]: wrk from the client; prints
 # "requests_per_second errors" (socket errors plus non-2xx answers).
 k8s_wrk() {

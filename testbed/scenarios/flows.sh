@@ -113,17 +113,6 @@ event() {
     step "  $name: done after $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')s; client: $(series_last)"
 }
 
-# client_conns POD: the IPVS connection entries from the client in POD
-client_conns() {
-    local f n=0 w
-    f=$(_k8s_ipvs_file "$1") || return 1
-    f=${f%/ip_vs}/ip_vs_conn
-    while read -r -a w; do
-        [ "${w[1]:-}" != C0000202 ] || n=$((n + 1))
-    done <"$f"
-    echo "$n"
-}
-
 # probe POD SOURCE FIRST_PORT NAME: ipvsprobe.py map in POD into
 # $RAW/probe-NAME.json (SOURCE added to the pod's lo first)
 probe() {
@@ -195,7 +184,7 @@ run_mode() {
     event scale-up "$t0"
     settle
     carried=""
-    [ -z "$IPVS" ] || carried=$(client_conns lb3)
+    [ -z "$IPVS" ] || carried=$(k8s_client_conns lb3)
 
     step "scale-down: lb3 deleted (both preStop hooks), its pod removed"
     t0=$EPOCHREALTIME
