@@ -39,6 +39,7 @@ connections broken so far.
 """
 import argparse
 import errno
+import heapq
 import selectors
 import signal
 import socket
@@ -78,6 +79,7 @@ class Flows:
         self.next_cid = 1
         self.broken = 0
         self.reopen_at = []         # monotonic times at which to open one more
+        self.sends = []             # heap of (monotonic time, cid): requests due
         self.log = open(args.log, "a", buffering=1)
         self.series = open(args.series, "a", buffering=1)
         self.stop = False
@@ -127,6 +129,7 @@ class Flows:
             return
         c.state = "idle"
         c.next_send = time.monotonic()
+        heapq.heappush(self.sends, (c.next_send, c.cid))
         self.sel.modify(c.sock, selectors.EVENT_READ, c)
         self.say("open", c.cid, c.sock.getsockname()[1])
 
@@ -209,6 +212,7 @@ class Flows:
         c.state = "idle"
         # keep the cadence: the next request INTERVAL after this one went
         c.next_send = max(c.sent_mono + self.args.interval, now)
+        heapq.heappush(self.sends, (c.next_send, c.cid))
 
     def sample(self, now):
         live = answering = connecting = 0
@@ -228,27 +232,32 @@ class Flows:
         next_sample = time.monotonic()
         while not self.stop:
             now = time.monotonic()
-            due = [t for t in self.reopen_at if t <= now]
-            if due:
-                self.reopen_at = [t for t in self.reopen_at if t > now]
-                for _ in due:
-                    self.open_one()
-            deadline = now + 0.05
-            for c in list(self.conns.values()):
-                if c.state == "connecting":
-                    if now - c.opened > a.timeout:
-                        self.say("connfail", c.cid, "connect-timeout")
-                        self.drop(c)
-                elif c.state == "idle":
-                    if c.next_send <= now:
-                        self.send(c, now)
-                    else:
-                        deadline = min(deadline, c.next_send)
-                elif now - c.sent_mono > a.timeout:
-                    self.fail(c, "timeout", f"no-answer-in-{a.timeout:g}s")
+            # requests due, from the heap: under TCG a scan of every
+            # connection on each wake-up would cost the VM a CPU
+            while self.sends and self.sends[0][0] <= now:
+                _, cid = heapq.heappop(self.sends)
+                c = self.conns.get(cid)
+                if c is not None and c.state == "idle":
+                    self.send(c, now)
             if now >= next_sample:
+                # twice a second: replacements, time-outs, the sample
+                due = [t for t in self.reopen_at if t <= now]
+                if due:
+                    self.reopen_at = [t for t in self.reopen_at if t > now]
+                    for _ in due:
+                        self.open_one()
+                for c in list(self.conns.values()):
+                    if c.state == "connecting":
+                        if now - c.opened > a.timeout:
+                            self.say("connfail", c.cid, "connect-timeout")
+                            self.drop(c)
+                    elif c.state == "waiting" and now - c.sent_mono > a.timeout:
+                        self.fail(c, "timeout", f"no-answer-in-{a.timeout:g}s")
                 self.sample(now)
                 next_sample += 0.5
+            deadline = next_sample
+            if self.sends:
+                deadline = min(deadline, self.sends[0][0])
             for key, ev in self.sel.select(max(0.0, deadline - time.monotonic())):
                 c = key.data
                 if c.cid not in self.conns:

@@ -324,10 +324,12 @@ for m in $MODES; do
 done
 
 step "tables"
+# table: CSV on stdin aligned (the VM has no column(1))
+table() { if command -v column >/dev/null; then column -t -s,; else tr , '\t'; fi; }
 # shellcheck disable=SC2086 # the modes are words
-"$RIG_PY" "$STATS" tables "$OUT" $MODES | column -t -s,
-column -t -s, "$OUT/flows-probes.csv"
-[ ! -s "$OUT/flows-flood.csv" ] || column -t -s, "$OUT/flows-flood.csv"
+"$RIG_PY" "$STATS" tables "$OUT" $MODES | table
+table <"$OUT/flows-probes.csv"
+table <"$OUT/flows-flood.csv"
 
 # broken MODE EVENT: the broken connections of one row of flows.csv
 broken() { awk -F, -v m="$1" -v e="$2" '$1 == m && $2 == e { print $4 }' "$OUT/flows.csv"; }
