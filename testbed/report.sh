@@ -72,7 +72,10 @@ set xlabel "time (s)"; set ylabel "requests/s"; set y2label "nexthops / failed r
 set yrange [0:*]; set y2range [0:*]; set ytics nomirror; set y2tics
 plot "$OUT/fig13b.csv" every ::1 using 1:3 with linespoints title "requests/s", \
      "" every ::1 using 1:2 axes x1y2 with steps title "router nexthops", \
-     "" every ::1 using 1:4 axes x1y2 with impulses lw 3 title "failed requests"
+     "" every ::1 using 1:4 axes x1y2 with impulses lw 3 title "failed requests"$(
+    [ ! -f "$OUT/fig13b-flow.csv" ] || printf '%s' ", \\
+     \"$OUT/fig13b-flow.csv\" every ::1 using 1:3 with linespoints title \"requests/s, flow mode\", \\
+     \"\" every ::1 using (\$1 + 0.3):4 axes x1y2 with impulses lw 3 title \"failed requests, flow mode\"")
 GP
 fi
 
@@ -284,13 +287,13 @@ fi
         echo
         echo "![Fig. 13a](fig13a.png)"
     fi
-    # fig13b_after KIND: failed requests in the slices from each change of
-    # KIND (start|stop) up to the next change, "N over K changes"
+    # fig13b_after KIND [CSV]: failed requests in the slices from each
+    # change of KIND (start|stop) up to the next change, "N over K changes"
     fig13b_after() {
         awk -F, -v k="$1" 'NR == 1 { next }
             $5 != "" { split($5, w, " "); cur = w[1]; if (cur == k) n++ }
             cur == k { s += $4 }
-            END { printf "%d over %d changes", s, n }' "$OUT/fig13b.csv"
+            END { printf "%d over %d changes", s, n }' "${2:-$OUT/fig13b.csv}"
     }
     if [ -f "$OUT/fig13b.csv" ]; then
         total=$(awk -F, 'NR > 1 { s += $4 } END { print s + 0 }' "$OUT/fig13b.csv")
@@ -310,6 +313,14 @@ fi
         echo "pods that stay, too) to a pod with no IPVS state for them, which answers"
         echo "with a reset; no drain keeps a flow the router has moved (issue 12's"
         echo "flow-preserving mode does)."
+        if [ -f "$OUT/fig13b-flow.csv" ]; then
+            ftotal=$(awk -F, 'NR > 1 { s += $4 } END { print s + 0 }' "$OUT/fig13b-flow.csv")
+            echo
+            echo "The same changes (the same random draws) with the load balancer pods in"
+            echo "flow mode (issue 12: Maglev with the port, sloppy_tcp, TUN; raw:"
+            echo "fig13b-flow.csv): $ftotal failed requests over all slices; from each start:"
+            echo "$(fig13b_after start "$OUT/fig13b-flow.csv"), from each deletion: $(fig13b_after stop "$OUT/fig13b-flow.csv")."
+        fi
         echo
         echo "![Fig. 13b](fig13b.png)"
     fi
