@@ -87,7 +87,7 @@ struct controller {
     char selector[320];
 
     /* the serving state */
-    size_t vs_endpoints[OPT_MAX_VS]; /* real servers per virtual server in the file */
+    size_t vs_endpoints[OPT_MAX_VS]; /* real servers of weight > 0 per virtual server in the file */
     struct ipvs_table table;         /* storage reused by every check */
     enum serving_reason serving;
     bool stopping; /* --stop-file seen: for the rest of this process */
@@ -202,7 +202,8 @@ static void sync_now(struct controller *c, uint64_t now)
 
     buf_init(&out, SIZE_MAX);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (store_collect(c->watcher.store, &eps, &n) < 0 ||
+    if (store_collect_ordered(c->watcher.store, c->rc.flow ? STORE_BY_AGE : STORE_BY_ADDRESS, &eps,
+                              &n) < 0 ||
         render_ipvs_conf(&c->rc, eps, n, &out) < 0) {
         log_error("out of memory rendering", "output", c->cfg->output, NULL);
         c->sync_retry_ms = now + RETRY_MS;
@@ -215,8 +216,9 @@ static void sync_now(struct controller *c, uint64_t now)
     metrics.render_count++;
     metrics.objects = store_count(c->watcher.store);
     real_servers = render_count_real_servers(&c->rc, eps, n);
+    /* weight-0 entries (flow mode's not-ready endpoints) cannot serve */
     for (size_t v = 0; v < c->rc.n_vs; v++)
-        per_vs[v] = render_count_vs_real_servers(&c->rc, v, eps, n);
+        per_vs[v] = render_count_vs_ready(&c->rc, v, eps, n);
     c->dirty = false;
 
     if (!c->have_last && file_has_content(c->cfg->output, out.data, out.len) == 1) {
@@ -482,8 +484,10 @@ void controller_wiring(const struct ctl_config *cfg, struct watcher_config *wc,
         wc->res = &k8s_endpointslices;
         wc->selector = selector;
         wc->decode.port_name = cfg->port_name;
-        wc->decode.port_fixed = cfg->target_port != 0;
+        /* TUN keeps the virtual port: the slices' ports are not used in flow mode */
+        wc->decode.port_fixed = cfg->target_port != 0 || cfg->lb_mode == LB_MODE_FLOW;
     }
+    wc->decode.flow = cfg->lb_mode == LB_MODE_FLOW;
     wc->decode.vips = cfg->vips;
     wc->decode.n_vips = cfg->n_vips;
     options_render_config(cfg, rc);
@@ -554,7 +558,8 @@ static int setup(struct controller *c, const struct ctl_config *cfg)
         return -1;
     log_info("starting", "apiserver", cfg->apiserver, "namespace", cfg->namespace, "resource",
              wc.res->kind, "selector", wc.selector, "output", cfg->output, "serving_check",
-             cfg->serving_check == SERVING_CHECK_KERNEL ? cfg->ipvs_table : "none", NULL);
+             cfg->serving_check == SERVING_CHECK_KERNEL ? cfg->ipvs_table : "none", "mode",
+             cfg->lb_mode == LB_MODE_FLOW ? "flow" : "nat", NULL);
     /*
      * A preStop hook that ran before this container restarted (a liveness
      * failure runs it too) must not keep the new process from serving.

@@ -65,6 +65,74 @@ void k8s_obj_clear(struct k8s_obj *obj)
     obj->name = NULL;
     obj->eps = NULL;
     obj->n_eps = 0;
+    obj->created = 0;
+    obj->by_age = false;
+}
+
+/* Digits only, exactly n of them, into *v. */
+static bool take_digits(const char **p, size_t n, int *v)
+{
+    *v = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        *v = *v * 10 + (c - '0');
+    }
+    *p += n;
+    return true;
+}
+
+static bool leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Leap years in [1, y]. */
+static int64_t leaps_through(int y)
+{
+    return y / 4 - y / 100 + y / 400;
+}
+
+int k8s_time_parse(const char *s, int64_t *out)
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+    int64_t days;
+
+    if (!s || !take_digits(&s, 4, &y) || *s++ != '-' || !take_digits(&s, 2, &mo) || *s++ != '-' ||
+        !take_digits(&s, 2, &d) || (*s != 'T' && *s != 't'))
+        return -EINVAL;
+    s++;
+    if (!take_digits(&s, 2, &h) || *s++ != ':' || !take_digits(&s, 2, &mi) || *s++ != ':' ||
+        !take_digits(&s, 2, &sec))
+        return -EINVAL;
+    if (*s == '.') { /* a fraction: the order needs seconds only */
+        s++;
+        if (*s < '0' || *s > '9')
+            return -EINVAL;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    if (*s == 'Z' || *s == 'z') {
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        sign = *s++ == '+' ? 1 : -1;
+        if (!take_digits(&s, 2, &oh) || *s++ != ':' || !take_digits(&s, 2, &om) || oh > 23 ||
+            om > 59)
+            return -EINVAL;
+    } else {
+        return -EINVAL;
+    }
+    if (*s || y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap(y)) ||
+        h > 23 || mi > 59 || sec > 60)
+        return -EINVAL;
+    days = 365 * (int64_t)(y - 1970) + leaps_through(y - 1) - leaps_through(1969);
+    for (int m = 1; m < mo; m++)
+        days += mdays[m - 1] + (m == 2 && leap(y));
+    days += d - 1;
+    *out = ((days * 24 + h) * 60 + mi) * 60 + sec - sign * (oh * 3600 + om * 60);
+    return 0;
 }
 
 /* Common start: an object with metadata.name; returns metadata or NULL. */
@@ -95,7 +163,8 @@ static const json_t *obj_begin(const json_t *o, const struct decode_ctx *dc, str
     return md;
 }
 
-static int add_endpoint(struct k8s_obj *out, size_t *cap, const struct netaddr *a, uint16_t port)
+static int add_endpoint(struct k8s_obj *out, size_t *cap, const struct netaddr *a, uint16_t port,
+                        bool ready)
 {
     for (size_t i = 0; i < out->n_eps; i++) {
         if (netaddr_cmp(&out->eps[i].addr, a) == 0 && out->eps[i].port == port)
@@ -109,8 +178,10 @@ static int add_endpoint(struct k8s_obj *out, size_t *cap, const struct netaddr *
         out->eps = p;
         *cap = ncap;
     }
+    memset(&out->eps[out->n_eps], 0, sizeof(out->eps[0]));
     out->eps[out->n_eps].addr = *a;
     out->eps[out->n_eps].port = port;
+    out->eps[out->n_eps].not_ready = !ready;
     out->n_eps++;
     return 0;
 }
@@ -203,6 +274,30 @@ static bool pod_is_ready(const json_t *status)
     return false;
 }
 
+/* Succeeded or Failed: the pod will never run again (an evicted pod stays listed). */
+static bool pod_is_terminal(const json_t *status)
+{
+    const char *phase = json_string_value(json_object_get(status, "phase"));
+    return phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0);
+}
+
+/*
+ * Flow mode orders real servers by the pod's age, which every load
+ * balancer pod reads alike from the API.  A pod without a usable one (no
+ * API server sends that) goes last, in name order, rather than nowhere.
+ */
+static void pod_age(const json_t *md, const struct decode_ctx *dc, struct k8s_obj *out)
+{
+    const json_t *ts = json_object_get(md, "creationTimestamp");
+
+    out->by_age = true;
+    if (k8s_time_parse(json_string_value(ts), &out->created) == 0)
+        return;
+    out->created = INT64_MAX;
+    warn(dc, out->name, "metadata.creationTimestamp is missing or invalid; ordered last",
+         json_string_value(ts));
+}
+
 int k8s_decode_pod(const json_t *pod, const struct decode_ctx *dc, struct k8s_obj *out, char *err,
                    size_t errlen)
 {
@@ -210,6 +305,7 @@ int k8s_decode_pod(const json_t *pod, const struct decode_ctx *dc, struct k8s_ob
     const json_t *status, *ips, *v;
     struct netaddr a;
     size_t cap = 0, i;
+    bool ready;
 
     if (!md)
         return -EINVAL;
@@ -221,8 +317,12 @@ int k8s_decode_pod(const json_t *pod, const struct decode_ctx *dc, struct k8s_ob
     if (json_object_get(md, "deletionTimestamp") &&
         !json_is_null(json_object_get(md, "deletionTimestamp")))
         return 0; /* terminating: drain it */
-    if (!pod_is_ready(status))
+    ready = pod_is_ready(status);
+    /* flow mode keeps a not-ready pod at weight 0: its place in the list stays */
+    if (!ready && (!dc->flow || pod_is_terminal(status)))
         return 0;
+    if (dc->flow)
+        pod_age(md, dc, out);
 
     ips = json_object_get(status, "podIPs");
     if (json_is_array(ips) && json_array_size(ips) > 0) {
@@ -230,7 +330,7 @@ int k8s_decode_pod(const json_t *pod, const struct decode_ctx *dc, struct k8s_ob
         {
             if (take_ip(dc, out->name, "status.podIPs[].ip", json_object_get(v, "ip"), &a) < 0)
                 continue;
-            if (add_endpoint(out, &cap, &a, 0) < 0)
+            if (add_endpoint(out, &cap, &a, 0, ready) < 0)
                 return fail(err, errlen, "out of memory");
         }
         return 0;
@@ -239,10 +339,10 @@ int k8s_decode_pod(const json_t *pod, const struct decode_ctx *dc, struct k8s_ob
         warn(dc, out->name, "status.podIPs is not an array", NULL);
     v = json_object_get(status, "podIP");
     if (!v || json_is_null(v))
-        return 0; /* ready but no address yet */
+        return 0; /* no address yet */
     if (take_ip(dc, out->name, "status.podIP", v, &a) < 0)
         return 0;
-    if (add_endpoint(out, &cap, &a, 0) < 0)
+    if (add_endpoint(out, &cap, &a, 0, ready) < 0)
         return fail(err, errlen, "out of memory");
     return 0;
 }
@@ -334,7 +434,8 @@ int k8s_decode_slice(const json_t *slice, const struct decode_ctx *dc, struct k8
     json_array_foreach(eps, i, ep)
     {
         const json_t *conds = json_object_get(ep, "conditions");
-        if (cond_is_false(conds, "ready") || cond_is_true(conds, "terminating"))
+        bool ready = !cond_is_false(conds, "ready"); /* absent: ready, as the API says */
+        if ((!ready && !dc->flow) || cond_is_true(conds, "terminating"))
             continue;
         addrs = json_object_get(ep, "addresses");
         if (!json_is_array(addrs)) {
@@ -349,7 +450,7 @@ int k8s_decode_slice(const json_t *slice, const struct decode_ctx *dc, struct k8
                 warn(dc, out->name, "address does not match addressType", json_string_value(v));
                 continue;
             }
-            if (add_endpoint(out, &cap, &a, (uint16_t)port) < 0)
+            if (add_endpoint(out, &cap, &a, (uint16_t)port, ready) < 0)
                 return fail(err, errlen, "out of memory");
         }
     }
@@ -365,9 +466,11 @@ int k8s_decode_slice(const json_t *slice, const struct decode_ctx *dc, struct k8
 #define LEAF (&jsonprune_leaf)
 
 static const struct jsonprune_schema meta_s = {
-    .fields =
-        (const struct jsonprune_field[]){
-            {"name", LEAF}, {"resourceVersion", LEAF}, {"deletionTimestamp", LEAF}, {NULL, NULL}},
+    .fields = (const struct jsonprune_field[]){{"name", LEAF},
+                                               {"resourceVersion", LEAF},
+                                               {"deletionTimestamp", LEAF},
+                                               {"creationTimestamp", LEAF},
+                                               {NULL, NULL}},
 };
 
 static const struct jsonprune_schema pod_ip_s = {
@@ -381,6 +484,7 @@ static const struct jsonprune_schema pod_cond_s = {
 static const struct jsonprune_schema pod_status_s = {
     .fields =
         (const struct jsonprune_field[]){
+            {"phase", LEAF},
             {"podIP", LEAF},
             {"podIPs", &(const struct jsonprune_schema){.elem = &pod_ip_s}},
             {"conditions", &(const struct jsonprune_schema){.elem = &pod_cond_s}},

@@ -22,6 +22,7 @@
 #define IPVSCTL_K8S_OBJECT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,7 +51,11 @@ extern const struct k8s_shape k8s_slice_shape;
 
 struct endpoint {
     struct netaddr addr;
-    uint16_t port; /* 0: not given by the object; the renderer chooses */
+    uint16_t port;  /* 0: not given by the object; the renderer chooses */
+    bool not_ready; /* only with decode_ctx.flow: written at weight 0 (zeroed: ready) */
+    /* set by store_collect, for flow mode's order (store.h): */
+    int64_t created;   /* the owner's creation time; 0 for slices */
+    const char *owner; /* the Pod's name; NULL for slices; borrowed from the store */
 };
 
 /* One Pod or EndpointSlice, reduced to what the renderer needs. */
@@ -58,6 +63,12 @@ struct k8s_obj {
     char *name; /* metadata.name; owned */
     struct endpoint *eps;
     size_t n_eps;
+    /*
+     * Pods with decode_ctx.flow: metadata.creationTimestamp in seconds
+     * (INT64_MAX when missing or invalid: ordered last); by_age says so.
+     */
+    int64_t created;
+    bool by_age;
 };
 
 typedef void (*decode_warn_fn)(void *arg, const char *name, const char *reason, const char *value);
@@ -66,7 +77,12 @@ struct decode_ctx {
     const char *kind;      /* "pod" or "endpointslice", for messages */
     const char *port_name; /* slices: use the port with this name; NULL: the only one */
     int port_fixed;        /* slices: --target-port given, ports do not matter */
-    decode_warn_fn warn;   /* may be NULL */
+    /*
+     * Flow mode: keep endpoints that are not ready but have an address
+     * (not_ready), skip pods in a terminal phase, read pods' age.
+     */
+    bool flow;
+    decode_warn_fn warn; /* may be NULL */
     void *warn_arg;
     /* addresses a backend may not have: the virtual servers'; borrowed */
     const struct netaddr *vips;
@@ -84,6 +100,13 @@ int k8s_decode_pod(const json_t *pod, const struct decode_ctx *dc, struct k8s_ob
 int k8s_decode_slice(const json_t *slice, const struct decode_ctx *dc, struct k8s_obj *out,
                      char *err, size_t errlen);
 void k8s_obj_clear(struct k8s_obj *obj);
+
+/*
+ * An RFC 3339 time as the API writes metadata.creationTimestamp
+ * ("2026-11-22T10:00:00Z"; a fraction and a numeric offset are accepted)
+ * into seconds since 1970.  0, or -EINVAL.
+ */
+int k8s_time_parse(const char *s, int64_t *out);
 
 /* The name of an object for messages: metadata.name if it is a string, else "?". */
 const char *k8s_obj_name(const json_t *obj);

@@ -37,6 +37,7 @@ enum opt_id {
     O_SERVICE,
     O_PORT_NAME,
     O_VS,
+    O_MODE,
     O_TARGET_PORT,
     O_LB_ALGO,
     O_LB_KIND,
@@ -94,11 +95,15 @@ static const struct opt_def opt_defs[] = {
     {"port-name", O_PORT_NAME, "NAME", "EndpointSlice port to use when a slice has several"},
     {"virtual-server", O_VS, "ADDR:PORT|fwmark:N",
      "a virtual server; repeatable (environment: comma-separated)"},
+    {"mode", O_MODE, "nat|flow",
+     "nat (default), or flow: mh, TUN, oldest real server first; flows survive load balancer "
+     "changes (see Flow mode)"},
     {"target-port", O_TARGET_PORT, "PORT",
      "the pods' port (default: the virtual port; --service: the EndpointSlice port)"},
     {"lb-algo", O_LB_ALGO, "NAME",
-     "IPVS scheduler: rr wrr lc wlc lblc lblcr dh sh mh sed nq fo ovf twos (default rr)"},
-    {"lb-kind", O_LB_KIND, "NAT|DR|TUN", "forwarding method (default NAT)"},
+     "IPVS scheduler: rr wrr lc wlc lblc lblcr dh sh mh sed nq fo ovf twos (default rr; "
+     "flow: mh)"},
+    {"lb-kind", O_LB_KIND, "NAT|DR|TUN", "forwarding method (default NAT; flow: TUN)"},
     {"protocol", O_PROTOCOL, "TCP|UDP|SCTP", "virtual server protocol (default TCP)"},
     {"health-check", O_HC, "tcp|http:PATH|none", "real server health check (default tcp)"},
     {"health-check-interval", O_HC_INTERVAL, "SECONDS",
@@ -183,6 +188,21 @@ static void usage(void)
            "with no ready endpoints is reported as such.  The state is re-read every second\n"
            "(every 250 ms while not serving) and before answering a request when older than\n"
            "100 ms; each change is logged once.\n");
+    printf("\nFlow mode (--mode flow): connections survive load balancer pods coming and\n"
+           "going, since any pod maps a flow to the same web pod.  Each virtual server gets\n"
+           "lvs_sched mh with mh-port and mh-fallback, lvs_method TUN and inhibit_on_failure\n"
+           "(a failing check sets weight 0 and keeps the real server's place).  Real servers\n"
+           "are written oldest first (--selector: creationTimestamp, then name; --service:\n"
+           "by address, EndpointSlices carry no age), since keepalived adds new ones in file\n"
+           "order at the head of the kernel's list: a fresh pod and one that saw them arrive\n"
+           "then hold the same list.  Endpoints not ready but with an address are written\n"
+           "with weight 0 (terminating ones are dropped).  TUN keeps the port: the web pods\n"
+           "listen on the virtual port (EndpointSlice ports are not used), hold the virtual\n"
+           "address on tunl0, and the pod needs net.ipv4.vs.sloppy_tcp=1.  --lb-algo other\n"
+           "than mh, --lb-kind other than TUN, a --target-port other than the virtual port\n"
+           "and --persistence-timeout are refused; a fwmark virtual server needs\n"
+           "--health-check none and no --target-port (keepalived drops its real servers'\n"
+           "ports under TUN).\n");
     printf("\nStopping (make-before-break): once --stop-file exists, /readyz answers 503\n"
            "\"the pod is stopping\" for the rest of this process's life, whatever else holds,\n"
            "so exabgp-helper's gate withdraws the announcement while keepalived and IPVS\n"
@@ -473,6 +493,25 @@ static int normalize_word(char **dst, const char *v, const char *const *allowed)
     return -EINVAL;
 }
 
+static const struct {
+    const char *name;
+    enum lb_mode mode;
+} lb_modes[] = {
+    {"nat", LB_MODE_NAT},
+    {"flow", LB_MODE_FLOW},
+};
+
+static int parse_mode(const char *v, enum lb_mode *out)
+{
+    for (size_t i = 0; i < sizeof(lb_modes) / sizeof(lb_modes[0]); i++) {
+        if (!strcasecmp(v, lb_modes[i].name)) {
+            *out = lb_modes[i].mode;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
 /* Apply one option value; source names where it came from, for messages. */
 static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v, const char *source,
                  char *err, size_t errlen)
@@ -523,6 +562,9 @@ static int apply(struct ctl_config *cfg, const struct opt_def *d, const char *v,
         rc = parse_vs(v, &cfg->vs[cfg->n_vs]);
         if (rc == 0)
             cfg->n_vs++;
+        break;
+    case O_MODE:
+        rc = parse_mode(v, &cfg->lb_mode);
         break;
     case O_TARGET_PORT:
         rc = port_parse(v, &cfg->target_port);
@@ -735,6 +777,20 @@ static int check(struct ctl_config *cfg, char *err, size_t errlen)
     if (cfg->hc != HC_NONE && strcmp(cfg->protocol, "TCP") != 0)
         FAIL("--health-check %s needs --protocol TCP; use --health-check none",
              cfg->hc == HC_TCP ? "tcp" : "http");
+    /*
+     * Flow mode is one set of choices: each pod's Maglev table must be the
+     * others', and the web pod must see the client's own packets.
+     */
+    if (cfg->lb_mode == LB_MODE_FLOW && strcmp(cfg->sched, "mh") != 0)
+        FAIL("--mode flow needs --lb-algo mh (every pod must map a flow alike), not --lb-algo %s",
+             cfg->sched);
+    if (cfg->lb_mode == LB_MODE_FLOW && strcmp(cfg->method, "TUN") != 0)
+        FAIL("--mode flow needs --lb-kind TUN (the web pod answers the client directly), not "
+             "--lb-kind %s",
+             cfg->method);
+    if (cfg->lb_mode == LB_MODE_FLOW && cfg->persistence_timeout)
+        FAIL("--mode flow and --persistence-timeout conflict: a pod's persistence templates "
+             "would send a flow it takes over elsewhere than Maglev does");
     cfg->n_vips = 0;
     for (size_t i = 0; i < cfg->n_vs; i++) {
         const struct vserver *vs = &cfg->vs[i];
@@ -745,13 +801,28 @@ static int check(struct ctl_config *cfg, char *err, size_t errlen)
                 vs->port == cfg->vs[j].port && netaddr_cmp(&vs->addr, &cfg->vs[j].addr) == 0)
                 FAIL("--virtual-server given twice");
         }
+        /*
+         * keepalived clears a port on a fwmark service's TUN real servers
+         * (check_data.c), so there is neither a port to check nor one to set.
+         */
+        if (vs->fwmark && cfg->lb_mode == LB_MODE_FLOW && cfg->target_port)
+            FAIL("--mode flow: --virtual-server fwmark:%u takes real servers without a port "
+                 "(TUN keeps the packet's); drop --target-port",
+                 (unsigned)vs->mark);
+        if (vs->fwmark && cfg->lb_mode == LB_MODE_FLOW && cfg->hc != HC_NONE)
+            FAIL("--mode flow: --virtual-server fwmark:%u needs --health-check none (its real "
+                 "servers have no port to check)",
+                 (unsigned)vs->mark);
         if (vs->fwmark && cfg->mode == SELECT_PODS && cfg->hc != HC_NONE && !cfg->target_port)
             FAIL("--virtual-server fwmark:%u with a health check needs --target-port",
                  (unsigned)vs->mark);
         if (!vs->fwmark && strcmp(cfg->method, "NAT") != 0 && cfg->target_port &&
             cfg->target_port != vs->port)
-            FAIL("--lb-kind %s cannot change the port: --target-port must equal the virtual port",
-                 cfg->method);
+            FAIL("%s%s cannot change the port: --target-port must equal the virtual port "
+                 "(%u, not %u)",
+                 cfg->lb_mode == LB_MODE_FLOW ? "--mode flow (TUN)" : "--lb-kind ",
+                 cfg->lb_mode == LB_MODE_FLOW ? "" : cfg->method, (unsigned)vs->port,
+                 (unsigned)cfg->target_port);
     }
     if (cfg->max_delay_ms < cfg->debounce_ms)
         FAIL("--max-delay-ms must not be less than --debounce-ms");
@@ -854,8 +925,10 @@ enum opt_result options_parse(int argc, char **argv, struct ctl_config *cfg, cha
         goto bad;
     }
 
-    if ((!cfg->sched && str_assign(&cfg->sched, "rr") < 0) ||
-        (!cfg->method && str_assign(&cfg->method, "NAT") < 0) ||
+    /* flow mode's defaults are what it needs; check() refuses other choices */
+    if ((!cfg->sched && str_assign(&cfg->sched, cfg->lb_mode == LB_MODE_FLOW ? "mh" : "rr") < 0) ||
+        (!cfg->method &&
+         str_assign(&cfg->method, cfg->lb_mode == LB_MODE_FLOW ? "TUN" : "NAT") < 0) ||
         (!cfg->protocol && str_assign(&cfg->protocol, "TCP") < 0) ||
         (!cfg->output && str_assign(&cfg->output, "/etc/keepalived/ipvs.conf") < 0) ||
         (!cfg->ipvs_table && str_assign(&cfg->ipvs_table, IPVS_TABLE_PATH) < 0))
@@ -887,6 +960,7 @@ void options_free(struct ctl_config *cfg)
 
 void options_render_config(const struct ctl_config *cfg, struct render_config *rc)
 {
+    rc->flow = cfg->lb_mode == LB_MODE_FLOW;
     rc->vs = cfg->vs;
     rc->n_vs = cfg->n_vs;
     rc->sched = cfg->sched;

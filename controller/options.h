@@ -26,6 +26,14 @@
 
 enum select_mode { SELECT_PODS, SELECT_SERVICE };
 
+/*
+ * How IPVS forwards.  NAT: the paper's mode, any scheduler and method.
+ * FLOW: flows survive load balancer changes (issue 12): Maglev (mh) with
+ * the client port hashed, TUN, inhibit_on_failure, real servers oldest
+ * first and not-ready ones kept at weight 0, so every pod's table agrees.
+ */
+enum lb_mode { LB_MODE_NAT, LB_MODE_FLOW };
+
 struct ctl_config {
     /* API access */
     char *apiserver; /* base URL without trailing slash */
@@ -41,6 +49,7 @@ struct ctl_config {
     char *port_name;
 
     /* what to render */
+    enum lb_mode lb_mode;
     struct vserver vs[OPT_MAX_VS];
     size_t n_vs;
     struct netaddr vips[OPT_MAX_VS]; /* derived: the non-fwmark virtual servers' addresses */

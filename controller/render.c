@@ -5,6 +5,12 @@
  * Uses keepalived 2.x's lvs_sched / lvs_method keywords.  A fwmark service
  * takes the IPv4 endpoints and, without a target port, real servers without
  * a port (IPVS then keeps the packet's destination port).
+ *
+ * Flow mode adds the scheduler flags mh-port (hash the client's port too,
+ * or all of a client's connections land on one web pod) and mh-fallback
+ * (a flow whose web pod is at weight 0 goes to the next in the table
+ * instead of being refused).  keepalived checks the scheduler when it
+ * parses those flags, so they follow lvs_sched.
  */
 #include <string.h>
 
@@ -55,19 +61,25 @@ static uint16_t rs_port(const struct render_config *rc, const struct vserver *vs
     return vs->fwmark ? 0 : vs->port;
 }
 
-static size_t count_family(const struct endpoint *eps, size_t n, int family)
+static size_t count_family(const struct endpoint *eps, size_t n, int family, bool ready_only)
 {
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++)
-        k += eps[i].addr.family == family;
+        k += eps[i].addr.family == family && !(eps[i].not_ready && ready_only);
     return k;
 }
 
 size_t render_count_vs_real_servers(const struct render_config *rc, size_t v,
                                     const struct endpoint *eps, size_t n)
 {
-    return count_family(eps, n, vs_family(&rc->vs[v]));
+    return count_family(eps, n, vs_family(&rc->vs[v]), false);
+}
+
+size_t render_count_vs_ready(const struct render_config *rc, size_t v, const struct endpoint *eps,
+                             size_t n)
+{
+    return count_family(eps, n, vs_family(&rc->vs[v]), true);
 }
 
 size_t render_count_real_servers(const struct render_config *rc, const struct endpoint *eps,
@@ -107,10 +119,10 @@ static int render_check_timing(const struct render_config *rc, struct buf *out)
     return err;
 }
 
-/* The body of every real_server block: weight and health check. */
+/* The body of every real_server block after its weight: the health check. */
 static int render_rs_body(const struct render_config *rc, struct buf *out)
 {
-    int err = buf_puts(out, "        weight 1\n");
+    int err = 0;
 
     switch (rc->hc) {
     case HC_NONE:
@@ -145,14 +157,20 @@ static int render_vs(const struct render_config *rc, const struct vserver *vs,
     else
         snprintf(head, sizeof(head), "%s %u", netaddr_format(&vs->addr, a), (unsigned)vs->port);
 
-    if (count_family(eps, n, family) == 0)
+    if (count_family(eps, n, family, false) == 0)
         return buf_printf(out, "# virtual_server %s: no ready endpoints\n\n", head);
 
     err |= buf_printf(out, "virtual_server %s {\n", head);
     err |= buf_printf(out, "    lvs_sched %s\n", rc->sched);
+    if (rc->flow)
+        err |= buf_puts(out, "    mh-port\n"
+                             "    mh-fallback\n");
     err |= buf_printf(out, "    lvs_method %s\n", rc->method);
     if (!vs->fwmark)
         err |= buf_printf(out, "    protocol %s\n", rc->protocol);
+    /* a failing check sets weight 0: the real server keeps its place and its Maglev slots */
+    if (rc->flow)
+        err |= buf_puts(out, "    inhibit_on_failure\n");
     if (rc->persistence_timeout)
         err |= buf_printf(out, "    persistence_timeout %u\n", rc->persistence_timeout);
     if (rc->hc != HC_NONE) {
@@ -171,6 +189,7 @@ static int render_vs(const struct render_config *rc, const struct vserver *vs,
             err |= buf_printf(out, "\n    real_server %s %u {\n", a, (unsigned)port);
         else
             err |= buf_printf(out, "\n    real_server %s {\n", a);
+        err |= buf_printf(out, "        weight %d\n", eps[i].not_ready ? 0 : 1);
         err |= buf_append(out, body->data, body->len);
     }
     err |= buf_puts(out, "}\n\n");

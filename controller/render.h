@@ -27,6 +27,12 @@ struct vserver {
 enum health_check { HC_NONE, HC_TCP, HC_HTTP };
 
 struct render_config {
+    /*
+     * Flow mode (options.h): mh-port and mh-fallback after lvs_sched (mh),
+     * inhibit_on_failure, not-ready endpoints at weight 0.  The caller
+     * collects the endpoints with STORE_BY_AGE (store.h).
+     */
+    bool flow;
     const struct vserver *vs;
     size_t n_vs;
     const char *sched;    /* lvs_sched, already validated */
@@ -43,9 +49,10 @@ struct render_config {
 };
 
 /*
- * Append the configuration for eps (sorted, unique) to out.  A virtual
- * server with no endpoints of its family is written as a comment, since
- * keepalived refuses an empty one.  Returns 0 or a buf error.
+ * Append the configuration for eps (ordered, unique: store_collect_ordered)
+ * to out, in their order.  A virtual server with no endpoints of its
+ * family is written as a comment, since keepalived refuses an empty one.
+ * Returns 0 or a buf error.
  */
 int render_ipvs_conf(const struct render_config *rc, const struct endpoint *eps, size_t n,
                      struct buf *out);
@@ -57,6 +64,13 @@ size_t render_count_real_servers(const struct render_config *rc, const struct en
 /* The real_server entries of virtual server v (an index into rc->vs); 0: written as a comment. */
 size_t render_count_vs_real_servers(const struct render_config *rc, size_t v,
                                     const struct endpoint *eps, size_t n);
+
+/*
+ * Those of them with a weight above 0 (ready): what can serve.  In NAT
+ * mode every entry; in flow mode not-ready ones are written at weight 0.
+ */
+size_t render_count_vs_ready(const struct render_config *rc, size_t v, const struct endpoint *eps,
+                             size_t n);
 
 /* True if name is a scheduler keepalived 2.2 accepts. */
 bool render_sched_valid(const char *name);

@@ -53,7 +53,7 @@ struct serving_input {
     const struct vserver *vs; /* the rendered virtual servers */
     size_t n_vs;
     const char *protocol;           /* of the address virtual servers, "TCP" */
-    const size_t *endpoints;        /* real servers per virtual server in the file */
+    const size_t *endpoints;        /* real servers of weight > 0 per virtual server in the file */
     const struct ipvs_table *table; /* NULL: could not be read, see table_error */
     const char *table_error;
 };

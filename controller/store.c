@@ -147,7 +147,40 @@ int endpoint_cmp(const void *a, const void *b)
     return (x->port > y->port) - (x->port < y->port);
 }
 
-int store_collect(const struct store *s, struct endpoint **out, size_t *n)
+/* NULL before any name: slices' endpoints have none. */
+static int owner_cmp(const char *x, const char *y)
+{
+    if (!x || !y)
+        return (x != NULL) - (y != NULL);
+    return strcmp(x, y);
+}
+
+int endpoint_age_cmp(const void *a, const void *b)
+{
+    const struct endpoint *x = a, *y = b;
+    int c;
+
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    c = owner_cmp(x->owner, y->owner);
+    return c ? c : endpoint_cmp(x, y);
+}
+
+/* Address and port, then the one to keep of duplicates first: ready, oldest. */
+static int dedup_cmp(const void *a, const void *b)
+{
+    const struct endpoint *x = a, *y = b;
+    int c = endpoint_cmp(x, y);
+
+    if (c)
+        return c;
+    if (x->not_ready != y->not_ready)
+        return x->not_ready ? 1 : -1;
+    return endpoint_age_cmp(x, y);
+}
+
+int store_collect_ordered(const struct store *s, enum store_order order, struct endpoint **out,
+                          size_t *n)
 {
     struct endpoint *all;
     size_t total = 0, k = 0;
@@ -161,19 +194,28 @@ int store_collect(const struct store *s, struct endpoint **out, size_t *n)
         return -ENOMEM;
     for (size_t i = 0; i < s->nslots; i++) {
         for (struct entry *e = s->slots[i]; e; e = e->next) {
-            if (!e->obj.n_eps)
-                continue;
-            memcpy(all + k, e->obj.eps, e->obj.n_eps * sizeof(*all));
-            k += e->obj.n_eps;
+            for (size_t j = 0; j < e->obj.n_eps; j++) {
+                all[k] = e->obj.eps[j];
+                all[k].created = e->obj.by_age ? e->obj.created : 0;
+                all[k].owner = e->obj.by_age ? e->obj.name : NULL;
+                k++;
+            }
         }
     }
-    qsort(all, total, sizeof(*all), endpoint_cmp);
+    qsort(all, total, sizeof(*all), dedup_cmp);
     k = 0;
     for (size_t i = 0; i < total; i++) {
         if (k == 0 || endpoint_cmp(&all[k - 1], &all[i]) != 0)
             all[k++] = all[i];
     }
+    if (order == STORE_BY_AGE)
+        qsort(all, k, sizeof(*all), endpoint_age_cmp);
     *out = all;
     *n = k;
     return 0;
+}
+
+int store_collect(const struct store *s, struct endpoint **out, size_t *n)
+{
+    return store_collect_ordered(s, STORE_BY_ADDRESS, out, n);
 }

@@ -27,12 +27,33 @@ int store_delete(struct store *s, const char *name);
 size_t store_count(const struct store *s);
 
 /*
- * All endpoints of all objects, sorted and without duplicates, in a new
- * array the caller frees.  Returns 0 or -ENOMEM.
+ * The order real servers are written in.
+ * BY_ADDRESS: address, then port (NAT mode; any order would do there).
+ * BY_AGE (flow mode): keepalived adds new real servers in file order and
+ * the kernel puts each at the head of its list, so writing them oldest
+ * first gives a pod that saw them arrive one by one the same list as a
+ * pod started fresh.  Oldest is the owner's creation time, then its name,
+ * then address and port; EndpointSlices carry no age per endpoint, so
+ * their endpoints come out by address.
  */
+enum store_order { STORE_BY_ADDRESS, STORE_BY_AGE };
+
+/*
+ * All endpoints of all objects, in that order and without duplicates (of
+ * an address and port, the ready one wins, then the oldest), in a new
+ * array the caller frees; the endpoints' owner names are borrowed from the
+ * store, valid until it changes.  Returns 0 or -ENOMEM.
+ */
+int store_collect_ordered(const struct store *s, enum store_order order, struct endpoint **out,
+                          size_t *n);
+
+/* store_collect_ordered by address. */
 int store_collect(const struct store *s, struct endpoint **out, size_t *n);
 
 /* Order used for rendering: address, then port. */
 int endpoint_cmp(const void *a, const void *b);
+
+/* Flow mode's order: creation time, owner name, address, port. */
+int endpoint_age_cmp(const void *a, const void *b);
 
 #endif

@@ -17,7 +17,7 @@
 
 static int endpoint_cmp_exact(const struct endpoint *a, const struct endpoint *b)
 {
-    return netaddr_cmp(&a->addr, &b->addr) || a->port != b->port;
+    return netaddr_cmp(&a->addr, &b->addr) || a->port != b->port || a->not_ready != b->not_ready;
 }
 
 static int warnings;
@@ -31,6 +31,9 @@ static void count_warn(void *arg, const char *name, const char *reason, const ch
 
 static struct decode_ctx pod_ctx = {.kind = "pod", .warn = count_warn};
 static struct decode_ctx slice_ctx = {.kind = "endpointslice", .warn = count_warn};
+static struct decode_ctx pod_flow_ctx = {.kind = "pod", .warn = count_warn, .flow = true};
+static struct decode_ctx slice_flow_ctx = {
+    .kind = "endpointslice", .warn = count_warn, .flow = true};
 
 typedef int (*decode_fn)(const json_t *, const struct decode_ctx *, struct k8s_obj *, char *,
                          size_t);
@@ -95,6 +98,8 @@ static int decode(decode_fn fn, const struct decode_ctx *dc, const char *text, s
     assert_int_equal(pruned.n_eps, obj->n_eps);
     if (obj->name)
         assert_string_equal(pruned.name, obj->name);
+    assert_int_equal(pruned.by_age, obj->by_age); /* the shape keeps what flow mode reads */
+    assert_true(pruned.created == obj->created);
     for (size_t i = 0; i < obj->n_eps; i++)
         assert_int_equal(endpoint_cmp_exact(&pruned.eps[i], &obj->eps[i]), 0);
     k8s_obj_clear(&pruned);
@@ -223,6 +228,117 @@ static void unusable_objects(void **state)
     }
 }
 
+/*
+ * Flow mode: a not-ready pod with an address stays, marked; one that is
+ * terminating, finished or without an address does not; the age is read.
+ */
+static void pod_flow(void **state)
+{
+    static const struct {
+        const char *pod;
+        size_t n_eps;
+        bool not_ready;
+        int64_t created;
+        int warnings;
+    } cases[] = {
+        {POD("{\"name\":\"a\",\"creationTimestamp\":\"2026-11-20T09:00:00Z\"}",
+             "{\"podIP\":\"10.0.0.1\"," READY "}"),
+         1, false, 1795165200, 0},
+        {POD("{\"name\":\"a\",\"creationTimestamp\":\"2026-11-20T09:00:00Z\"}",
+             "{\"podIP\":\"10.0.0.1\",\"conditions\":[{\"type\":\"Ready\",\"status\":"
+             "\"False\"}]}"),
+         1, true, 1795165200, 0},
+        {POD("{\"name\":\"a\",\"creationTimestamp\":\"2026-11-20T09:00:00Z\"}",
+             "{\"podIP\":\"10.0.0.1\"}"),
+         1, true, 1795165200, 0},
+        {POD("{\"name\":\"a\",\"creationTimestamp\":\"2026-11-20T09:00:00Z\","
+             "\"deletionTimestamp\":\"2026-11-21T00:00:00Z\"}",
+             "{\"podIP\":\"10.0.0.1\"}"),
+         0, false, 0, 0},
+        {POD("{\"name\":\"a\",\"creationTimestamp\":\"2026-11-20T09:00:00Z\"}",
+             "{\"phase\":\"Failed\",\"podIP\":\"10.0.0.1\"}"),
+         0, false, 0, 0},
+        {POD("{\"name\":\"a\",\"creationTimestamp\":\"2026-11-20T09:00:00Z\"}",
+             "{\"phase\":\"Succeeded\",\"podIP\":\"10.0.0.1\"}"),
+         0, false, 0, 0},
+        {POD("{\"name\":\"a\",\"creationTimestamp\":\"2026-11-20T09:00:00Z\"}",
+             "{\"phase\":\"Pending\"}"),
+         0, false, 1795165200, 0},
+        {POD("{\"name\":\"a\"}", "{\"podIP\":\"10.0.0.1\"," READY "}"), 1, false, INT64_MAX, 1},
+        {POD("{\"name\":\"a\",\"creationTimestamp\":20261120}",
+             "{\"podIP\":\"10.0.0.1\"," READY "}"),
+         1, false, INT64_MAX, 1},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct k8s_obj o;
+        assert_int_equal(decode(k8s_decode_pod, &pod_flow_ctx, cases[i].pod, &o), 0);
+        if (o.n_eps != cases[i].n_eps)
+            fail_msg("case %zu: %zu endpoints, want %zu", i, o.n_eps, cases[i].n_eps);
+        if (o.n_eps)
+            assert_int_equal(o.eps[0].not_ready, cases[i].not_ready);
+        if (cases[i].created && o.created != cases[i].created)
+            fail_msg("case %zu: created %lld, want %lld", i, (long long)o.created,
+                     (long long)cases[i].created);
+        assert_int_equal(warnings, cases[i].warnings);
+        k8s_obj_clear(&o);
+    }
+    /* NAT mode reads no age and warns about none */
+    {
+        struct k8s_obj o;
+        assert_int_equal(decode(k8s_decode_pod, &pod_ctx,
+                                POD("{\"name\":\"a\"}", "{\"podIP\":\"10.0.0.1\"," READY "}"), &o),
+                         0);
+        assert_false(o.by_age);
+        assert_int_equal(warnings, 0);
+        k8s_obj_clear(&o);
+    }
+}
+
+/* RFC 3339 as the API writes it, and what is not. */
+static void time_parse(void **state)
+{
+    static const struct {
+        const char *s;
+        bool ok;
+        int64_t want;
+    } cases[] = {
+        {"1970-01-01T00:00:00Z", true, 0},
+        {"2026-11-20T09:00:00Z", true, 1795165200},
+        {"2026-11-20T11:00:00+02:00", true, 1795165200},
+        {"2026-11-20T08:30:00-00:30", true, 1795165200},
+        {"2026-11-20T09:00:00.999999Z", true, 1795165200},
+        {"2026-11-20t09:00:00z", true, 1795165200},
+        {"2000-02-29T00:00:00Z", true, 951782400},
+        {"2024-03-01T00:00:00Z", true, 1709251200},
+        {"1969-12-31T23:59:59Z", true, -1},
+        {"2026-11-20 09:00:00Z", false, 0},
+        {"2026-11-20T09:00:00", false, 0},
+        {"2026-11-20T09:00Z", false, 0},
+        {"2026-13-01T00:00:00Z", false, 0},
+        {"2026-02-29T00:00:00Z", false, 0},
+        {"1900-02-29T00:00:00Z", false, 0},
+        {"2026-11-20T24:00:00Z", false, 0},
+        {"2026-11-20T09:00:00.Z", false, 0},
+        {"2026-11-20T09:00:00Z ", false, 0},
+        {"2026-11-20T09:00:00+2:00", false, 0},
+        {"+026-11-20T09:00:00Z", false, 0},
+        {"", false, 0},
+        {"2026", false, 0},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t t = 12345;
+        int rc = k8s_time_parse(cases[i].s, &t);
+        if (!cases[i].ok && rc == 0)
+            fail_msg("\"%s\" was accepted as %lld", cases[i].s, (long long)t);
+        if (cases[i].ok && (rc != 0 || t != cases[i].want))
+            fail_msg("\"%s\": rc %d, %lld, want %lld", cases[i].s, rc, (long long)t,
+                     (long long)cases[i].want);
+    }
+    assert_int_equal(k8s_time_parse(NULL, &(int64_t){0}), -EINVAL);
+}
+
 #define SLICE(type, ports, eps)                                                                    \
     "{\"metadata\":{\"name\":\"web-abc\"},\"addressType\":\"" type "\",\"ports\":" ports           \
     ",\"endpoints\":" eps "}"
@@ -247,6 +363,34 @@ static void slice_conditions(void **state)
     assert_string_equal(ep_str(&o.eps[0], b), "10.0.0.3:8080");
     assert_string_equal(ep_str(&o.eps[1], b), "10.0.0.1:8080");
     assert_string_equal(ep_str(&o.eps[2], b), "10.0.0.5:8080");
+    assert_int_equal(warnings, 0);
+    k8s_obj_clear(&o);
+}
+
+/* Flow mode keeps a not-ready endpoint, marked; a terminating one still goes. */
+static void slice_flow(void **state)
+{
+    struct k8s_obj o;
+    char b[64];
+
+    assert_int_equal(
+        decode(k8s_decode_slice, &slice_flow_ctx,
+               SLICE("IPv4", "[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}]",
+                     "[{\"addresses\":[\"10.0.0.3\"],\"conditions\":{\"ready\":true}},"
+                     "{\"addresses\":[\"10.0.0.2\"],\"conditions\":{\"ready\":false}},"
+                     "{\"addresses\":[\"10.0.0.4\"],\"conditions\":{\"ready\":false,"
+                     "\"serving\":true,\"terminating\":true}},"
+                     "{\"addresses\":[\"10.0.0.5\"]}]"),
+               &o),
+        0);
+    assert_int_equal(o.n_eps, 3);
+    assert_string_equal(ep_str(&o.eps[0], b), "10.0.0.3:8080");
+    assert_false(o.eps[0].not_ready);
+    assert_string_equal(ep_str(&o.eps[1], b), "10.0.0.2:8080");
+    assert_true(o.eps[1].not_ready);
+    assert_string_equal(ep_str(&o.eps[2], b), "10.0.0.5:8080");
+    assert_false(o.eps[2].not_ready);
+    assert_false(o.by_age); /* slices carry no age per endpoint */
     assert_int_equal(warnings, 0);
     k8s_obj_clear(&o);
 }
@@ -553,6 +697,9 @@ int main(void)
         cmocka_unit_test(pod_hostile_fields),
         cmocka_unit_test(unusable_objects),
         cmocka_unit_test(slice_conditions),
+        cmocka_unit_test(pod_flow),
+        cmocka_unit_test(time_parse),
+        cmocka_unit_test(slice_flow),
         cmocka_unit_test(slice_ports),
         cmocka_unit_test(slice_address_types),
         cmocka_unit_test(events),

@@ -50,6 +50,7 @@ static void defaults(void **state)
     assert_false(cfg.once);
     assert_int_equal(cfg.serving_check, SERVING_CHECK_KERNEL);
     assert_string_equal(cfg.ipvs_table, "/proc/net/ip_vs");
+    assert_int_equal(cfg.lb_mode, LB_MODE_NAT);
     options_free(&cfg);
     assert_int_equal(parse(&cfg, BASE, "--selector", "app=web", "--serving-check", "none",
                            "--ipvs-table", "/tmp/ip_vs", NULL),
@@ -164,6 +165,8 @@ static void bad_values(void **state)
         {"--lb-algo", "roundrobin", "--lb-algo: invalid value"},
         {"--lb-algo", "rr\n}", "--lb-algo: invalid value"},
         {"--lb-kind", "FULLNAT", "--lb-kind: invalid value"},
+        {"--mode", "dsr", "--mode: invalid value \"dsr\", expected nat|flow"},
+        {"--mode", "", "--mode: invalid value"},
         {"--protocol", "ICMP", "--protocol: invalid value"},
         {"--health-check", "http:healthz", "--health-check: invalid value"},
         {"--health-check", "http:/a b", "--health-check: invalid value"},
@@ -314,13 +317,91 @@ static void conflicts(void **state)
     assert_non_null(strstr(err, "--port-name applies only with --service"));
 }
 
+/* --mode flow sets what it needs and refuses what would break it, naming the flags. */
+static void flow_mode(void **state)
+{
+    static const struct bad refused[] = {
+        {"--lb-algo", "rr", "--mode flow needs --lb-algo mh"},
+        {"--lb-algo", "sh", "not --lb-algo sh"},
+        {"--lb-kind", "NAT", "--mode flow needs --lb-kind TUN"},
+        {"--lb-kind", "dr", "not --lb-kind DR"},
+        {"--target-port", "8080",
+         "--mode flow (TUN) cannot change the port: --target-port must equal the virtual port "
+         "(80, not 8080)"},
+        {"--persistence-timeout", "300", "--mode flow and --persistence-timeout conflict"},
+    };
+    struct ctl_config cfg;
+
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--mode", "flow", NULL), OPT_OK);
+    assert_int_equal(cfg.lb_mode, LB_MODE_FLOW);
+    assert_string_equal(cfg.sched, "mh");
+    assert_string_equal(cfg.method, "TUN");
+    options_free(&cfg);
+    /* saying it again is fine; so is a --target-port equal to the virtual port */
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--mode", "FLOW", "--lb-algo", "mh",
+                           "--lb-kind", "tun", "--target-port", "80", NULL),
+                     OPT_OK);
+    assert_int_equal(cfg.lb_mode, LB_MODE_FLOW);
+    options_free(&cfg);
+    /*
+     * A fwmark service: TUN keeps the packet's port and keepalived clears a
+     * real server's, so no --target-port and no check, which needs a port.
+     */
+    assert_int_equal(parse(&cfg, "--apiserver", "http://x", "--selector", "a=b", "--mode", "flow",
+                           "--virtual-server", "fwmark:5", "--health-check", "none", NULL),
+                     OPT_OK);
+    options_free(&cfg);
+    assert_int_equal(parse(&cfg, "--apiserver", "http://x", "--selector", "a=b", "--mode", "flow",
+                           "--virtual-server", "fwmark:5", "--health-check", "none",
+                           "--target-port", "8080", NULL),
+                     OPT_ERROR);
+    assert_non_null(strstr(err, "--mode flow: --virtual-server fwmark:5 takes real servers without "
+                                "a port (TUN keeps the packet's); drop --target-port"));
+    assert_int_equal(parse(&cfg, "--apiserver", "http://x", "--service", "web", "--mode", "flow",
+                           "--virtual-server", "fwmark:5", NULL),
+                     OPT_ERROR);
+    assert_non_null(
+        strstr(err, "--mode flow: --virtual-server fwmark:5 needs --health-check none"));
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        if (parse(&cfg, BASE, "--selector", "a=b", "--mode", "flow", refused[i].flag,
+                  refused[i].value, NULL) != OPT_ERROR)
+            fail_msg("--mode flow %s %s was accepted", refused[i].flag, refused[i].value);
+        if (!strstr(err, refused[i].says))
+            fail_msg("--mode flow %s %s: message \"%s\" lacks \"%s\"", refused[i].flag,
+                     refused[i].value, err, refused[i].says);
+        assert_null(strchr(err, '\n'));
+        /* the same flag in NAT mode is fine */
+        assert_int_equal(
+            parse(&cfg, BASE, "--selector", "a=b", refused[i].flag, refused[i].value, NULL),
+            OPT_OK);
+        options_free(&cfg);
+    }
+
+    /* the environment, and a flag over it */
+    setenv("IPVS_CONTROLLER_MODE", "flow", 1);
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", NULL), OPT_OK);
+    assert_int_equal(cfg.lb_mode, LB_MODE_FLOW);
+    options_free(&cfg);
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--lb-algo", "wrr", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "--mode flow needs --lb-algo mh"));
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", "--mode", "nat", NULL), OPT_OK);
+    assert_int_equal(cfg.lb_mode, LB_MODE_NAT);
+    assert_string_equal(cfg.sched, "rr");
+    assert_string_equal(cfg.method, "NAT");
+    options_free(&cfg);
+    setenv("IPVS_CONTROLLER_MODE", "fast", 1);
+    assert_int_equal(parse(&cfg, BASE, "--selector", "a=b", NULL), OPT_ERROR);
+    assert_non_null(strstr(err, "IPVS_CONTROLLER_MODE: invalid value \"fast\""));
+    unsetenv("IPVS_CONTROLLER_MODE");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults),       cmocka_unit_test(environment),
         cmocka_unit_test(in_cluster),     cmocka_unit_test(bad_values),
         cmocka_unit_test(good_selectors), cmocka_unit_test(selector_cap),
-        cmocka_unit_test(conflicts),
+        cmocka_unit_test(conflicts),      cmocka_unit_test(flow_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

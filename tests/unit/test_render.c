@@ -8,8 +8,9 @@
  *   warnings        optional: the skipped fields, one "name: reason" per line
  *
  * The case goes through the same option parser, wiring (controller_wiring:
- * resource, decoder settings, render settings), decoders, store and
- * renderer as the daemon.  Set UPDATE_GOLDEN=1 to rewrite expected files.
+ * resource, decoder settings, render settings), decoders, store (in the
+ * daemon's order: by age in flow mode) and renderer as the daemon.  Set UPDATE_GOLDEN=1 to rewrite
+ * expected files.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -114,7 +115,8 @@ static void run_case(void **state)
         k8s_list_end(&lr, &list, err, sizeof(err)) < 0)
         fail_msg("%s: objects.json: %s", dir, err);
     k8s_list_free(&lr);
-    assert_int_equal(store_collect(st, &eps, &n), 0);
+    assert_int_equal(store_collect_ordered(st, rc.flow ? STORE_BY_AGE : STORE_BY_ADDRESS, &eps, &n),
+                     0);
     buf_init(&out, SIZE_MAX);
     assert_int_equal(render_ipvs_conf(&rc, eps, n, &out), 0);
 

@@ -141,6 +141,29 @@ static const struct tcase cases[] = {
      SERVING_NO_LIVE_REAL_SERVER,
      "virtual server 10.1.1.1:80 TCP has no real server with weight > 0 (2 in the table)",
      false},
+    /* flow mode: mh, TUN ("Tunnel"); a failing web pod stays at weight 0 (inhibit_on_failure) */
+    {"flow: one inhibited, one live",
+     true,
+     KEEPALIVED_RUNNING,
+     SERVING_CHECK_KERNEL,
+     {1, 1, 1},
+     HEADER "TCP  0A010101:0050 mh \n"
+            "  -> AC100103:0050      Tunnel  0      4          0\n"
+            "  -> AC100102:0050      Tunnel  1      0          0\n" VS6 FWM,
+     SERVING_OK,
+     "serving",
+     false},
+    {"flow: every one inhibited",
+     true,
+     KEEPALIVED_RUNNING,
+     SERVING_CHECK_KERNEL,
+     {1, 1, 1},
+     HEADER "TCP  0A010101:0050 mh \n"
+            "  -> AC100103:0050      Tunnel  0      4          0\n"
+            "  -> AC100102:0050      Tunnel  0      0          0\n" VS6 FWM,
+     SERVING_NO_LIVE_REAL_SERVER,
+     "virtual server 10.1.1.1:80 TCP has no real server with weight > 0 (2 in the table)",
+     false},
     {"no real servers",
      true,
      KEEPALIVED_RUNNING,
