@@ -70,10 +70,18 @@ static size_t count_family(const struct endpoint *eps, size_t n, int family, boo
     return k;
 }
 
+/*
+ * A virtual server needs a ready real server to be written: keepalived
+ * lowers the quorum to the sum of the weights, and a quorum of 0 is a
+ * configuration error to it (and underflows its hysteresis).  Flow mode's
+ * weight-0 entries come with it or not at all.
+ */
 size_t render_count_vs_real_servers(const struct render_config *rc, size_t v,
                                     const struct endpoint *eps, size_t n)
 {
-    return count_family(eps, n, vs_family(&rc->vs[v]), false);
+    int family = vs_family(&rc->vs[v]);
+
+    return count_family(eps, n, family, true) ? count_family(eps, n, family, false) : 0;
 }
 
 size_t render_count_vs_ready(const struct render_config *rc, size_t v, const struct endpoint *eps,
@@ -157,7 +165,7 @@ static int render_vs(const struct render_config *rc, const struct vserver *vs,
     else
         snprintf(head, sizeof(head), "%s %u", netaddr_format(&vs->addr, a), (unsigned)vs->port);
 
-    if (count_family(eps, n, family, false) == 0)
+    if (count_family(eps, n, family, true) == 0)
         return buf_printf(out, "# virtual_server %s: no ready endpoints\n\n", head);
 
     err |= buf_printf(out, "virtual_server %s {\n", head);

@@ -50,9 +50,9 @@ struct render_config {
 
 /*
  * Append the configuration for eps (ordered, unique: store_collect_ordered)
- * to out, in their order.  A virtual server with no endpoints of its
- * family is written as a comment, since keepalived refuses an empty one.
- * Returns 0 or a buf error.
+ * to out, in their order.  A virtual server with no ready endpoint of its
+ * family is written as a comment, since keepalived refuses an empty one
+ * (and a quorum of 0).  Returns 0 or a buf error.
  */
 int render_ipvs_conf(const struct render_config *rc, const struct endpoint *eps, size_t n,
                      struct buf *out);
@@ -61,7 +61,10 @@ int render_ipvs_conf(const struct render_config *rc, const struct endpoint *eps,
 size_t render_count_real_servers(const struct render_config *rc, const struct endpoint *eps,
                                  size_t n);
 
-/* The real_server entries of virtual server v (an index into rc->vs); 0: written as a comment. */
+/*
+ * The real_server entries of virtual server v (an index into rc->vs); 0:
+ * written as a comment, which it is without a ready one.
+ */
 size_t render_count_vs_real_servers(const struct render_config *rc, size_t v,
                                     const struct endpoint *eps, size_t n);
 

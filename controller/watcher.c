@@ -186,12 +186,16 @@ static size_t list_write(char *data, size_t size, size_t n, void *arg)
     return rc < 0 ? 0 : size * n;
 }
 
+/*
+ * Everything the renderer reads of an object: its endpoints and, in flow
+ * mode, their readiness (the weight) and its age (the order).
+ */
 static bool same_endpoints(const struct k8s_obj *a, const struct k8s_obj *b)
 {
-    if (!a || a->n_eps != b->n_eps)
+    if (!a || a->n_eps != b->n_eps || a->by_age != b->by_age || a->created != b->created)
         return false;
     for (size_t i = 0; i < a->n_eps; i++) {
-        if (endpoint_cmp(&a->eps[i], &b->eps[i]) != 0)
+        if (endpoint_cmp(&a->eps[i], &b->eps[i]) != 0 || a->eps[i].not_ready != b->eps[i].not_ready)
             return false;
     }
     return true;

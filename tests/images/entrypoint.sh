@@ -109,7 +109,7 @@ ep "$IPVS_IMG" --cap-drop all -e IPVS_PREPARE=masquerade -e IPVS_CONTROLLER_LB_K
 expect 0 "masquerade: not needed for lb-kind DR" "no masquerade in DR mode"
 
 ep "$IPVS_IMG" -e IPVS_PREPARE=forward,bogus -- prepare
-expect 2 "IPVS_PREPARE: unknown step 'bogus' (steps: modules,forward,conntrack,masquerade, or none)" "unknown step"
+expect 2 "IPVS_PREPARE: unknown step 'bogus' (steps: modules,forward,conntrack,masquerade,sloppy, or none)" "unknown step"
 [ "$(forward)" = 1 ] || fail "a refused step list still did something"
 ep "$IPVS_IMG" -e IPVS_PREPARE=none -- prepare --selector x
 expect 2 "prepare takes no arguments (got '--selector')" "prepare with arguments"
@@ -120,6 +120,21 @@ ep "$IPVS_IMG" -e IPVS_PREPARE=none -- run
 expect 2 "ipvs-controller: no --apiserver given and not in a cluster" "run outside a cluster reaches ipvs-controller"
 ep "$IPVS_IMG" -e IPVS_PREPARE=none -- run --apiserver http://127.0.0.1:1 --virtual-server 10.1.1.1:80
 expect 2 "ipvs-controller: choose the backends with exactly one of --selector or --service" "run passes its arguments to ipvs-controller"
+
+# web-init, the web pods' init container for flow mode, in the image as
+# the sample web runs it (NET_ADMIN only, read-only root); the host has no
+# ipip, so it stops at tunl0 (tests/integration/web-init.sh covers the rest
+# on the host, the testbed's VM the real path)
+ep "$IPVS_IMG" --cap-drop all --read-only -- web-init 10.1.1.1
+expect 1 "web-init: the container lacks capability NET_ADMIN" "web-init without NET_ADMIN"
+if [ ! -e /sys/module/ipip ]; then
+    ep "$IPVS_IMG" --cap-drop all --cap-add NET_ADMIN --read-only -- web-init 10.1.1.1
+    expect 1 "web-init: tunl0 does not exist: the node has not loaded the ipip module" "web-init on a node without ipip"
+fi
+ep "$IPVS_IMG" --cap-drop all --cap-add NET_ADMIN --read-only -e IPVS_WEB_MODE=nat -e IPVS_WEB_VIPS=10.1.1.1 -- web-init
+expect 0 "web-init: nat mode: nothing to do for 10.1.1.1" "web-init in nat mode"
+ep "$IPVS_IMG" --cap-drop all --cap-add NET_ADMIN --read-only -- web-init 10.1.1.300
+expect 2 "web-init: arguments: '10.1.1.300' is not a unicast IPv4 address" "web-init refuses a bad VIP"
 
 ep "$BGP_IMG" --
 expect 2 "SERVICE_PREFIXES" "the exabgp image's entry point is exabgp-helper, which wants SERVICE_PREFIXES"

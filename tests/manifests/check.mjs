@@ -8,11 +8,18 @@
 //     @kubernetes/client-node generates from the same OpenAPI document).
 //  3. Pod Security: pods in a namespace labelled
 //     pod-security.kubernetes.io/enforce baseline or restricted meet that
-//     level (the table POD_SECURITY, from the Pod Security Standards);
+//     level (the table POD_SECURITY, from the Pod Security Standards); a
+//     backends' namespace that enforces privileged only for flow mode's
+//     web-init container is held to the level it warns and audits at, with
+//     web-init's NET_ADMIN and root excepted (WEB_INIT_EXCEPTIONS);
 //  4. least privilege of the load balancer (the table LB_CONTAINERS): every
 //     container under the runtime's seccomp filter, only the capabilities
 //     each needs, the service-account token only where the API is read, and
-//     a Role in the backends' namespace letting it read what it watches.
+//     a Role in the backends' namespace letting it read what it watches;
+//  5. the mode (the ConfigMap's `mode`): read by the load balancer's
+//     containers, flow mode's constraints on the ConfigMap, and the web
+//     pods' web-init init container agreeing with the ConfigMap's mode and
+//     virtual address.
 // Prints one line per problem, "FILE: KIND NAME: PATH: what", and exits 1
 // when there is any; exits 0 and prints a summary otherwise.
 import { readFileSync } from "node:fs";
@@ -190,6 +197,15 @@ const POD_SECURITY = [
           return bad.length > 0 && `adds ${bad.join(", ")}`;
       }) },
 ];
+// The load balancer's Deployment and namespace: the one namespace that
+// needs privileged for itself.
+const lb = objects.find(({ obj }) => obj.kind === "Deployment" && obj.metadata?.name === "ipvs-lb");
+const lbNs = lb ? lb.obj.metadata?.namespace ?? "default" : undefined;
+// web-init (ipvs-entrypoint web-init, flow mode's side of the web pods)
+// needs NET_ADMIN, which only privileged admits, and root for the
+// capability to be effective; nothing else beyond restricted.
+const isWebInit = (c) => [...(c.command ?? []), ...(c.args ?? [])].some((a) => /(^|\s)web-init(\s|$)/.test(String(a)));
+const WEB_INIT_EXCEPTIONS = ["adds NET_ADMIN", "runAsNonRoot is not true", "runAsUser is 0"];
 for (const { where, obj } of objects) {
     const spec = podSpecOf(obj);
     if (!spec) continue;
@@ -199,14 +215,24 @@ for (const { where, obj } of objects) {
         problems.push(`${where}: namespace ${ns} is not among these manifests (its Pod Security level is unknown)`);
         continue;
     }
-    const level = labels["pod-security.kubernetes.io/enforce"];
+    let level = labels["pod-security.kubernetes.io/enforce"];
     if (!LEVELS.includes(level)) {
         problems.push(`${where}: namespace ${ns} has no pod-security.kubernetes.io/enforce level`);
         continue;
     }
+    // a backends' namespace enforcing privileged for web-init alone: the
+    // level it warns and audits at (checked below) holds for the rest
+    let excepted = new Set();
+    const audited = labels["pod-security.kubernetes.io/audit"];
+    if (level === "privileged" && ns !== lbNs && ["baseline", "restricted"].includes(audited)) {
+        level = audited;
+        excepted = new Set(containersOf(spec).filter(isWebInit)
+            .flatMap((c) => WEB_INIT_EXCEPTIONS.map((why) => `container ${c.name}: ${why}`)));
+    }
     for (const r of POD_SECURITY)
         if (LEVELS.indexOf(r.level) <= LEVELS.indexOf(level))
-            for (const why of r.check(spec)) problems.push(`${where}: Pod Security ${level} (${r.rule}): ${why}`);
+            for (const why of r.check(spec))
+                if (!excepted.has(why)) problems.push(`${where}: Pod Security ${level} (${r.rule}): ${why}`);
 }
 
 // ---------------------------------------------------------------- the load balancer
@@ -221,7 +247,6 @@ const LB_CONTAINERS = {
     ipvs: { privileged: false, caps: ["NET_ADMIN"], token: true, libModules: false, modules: false },
     exabgp: { privileged: false, caps: ["NET_ADMIN", "SYS_ADMIN", "SETPCAP"], token: false, libModules: false, modules: false },
 };
-const lb = objects.find(({ obj }) => obj.kind === "Deployment" && obj.metadata?.name === "ipvs-lb");
 if (!lb) problems.push("no Deployment ipvs-lb among these manifests");
 else {
     const { where, obj } = lb;
@@ -229,10 +254,15 @@ else {
     const ns = obj.metadata?.namespace ?? "default";
     const report = (msg) => problems.push(`${where}: ${msg}`);
     // only the load balancer needs a privileged namespace; the backends'
-    // must be able to live under baseline or restricted
-    for (const [name, labels] of namespaces)
-        if (name !== ns && labels["pod-security.kubernetes.io/enforce"] === "privileged")
-            problems.push(`Namespace ${name}: enforces Pod Security privileged; only the load balancer's namespace ${ns} needs it`);
+    // must be able to live under baseline or restricted, and enforce
+    // privileged only for web-init, warning and auditing at the level the
+    // rest of them meets (the Pod Security check above holds them to it)
+    for (const [name, labels] of namespaces) {
+        if (name === ns || labels["pod-security.kubernetes.io/enforce"] !== "privileged") continue;
+        const [warn, audit] = ["warn", "audit"].map((k) => labels[`pod-security.kubernetes.io/${k}`]);
+        if (!["baseline", "restricted"].includes(audit) || warn !== audit)
+            problems.push(`Namespace ${name}: enforces Pod Security privileged but warns at ${warn ?? "nothing"} and audits at ${audit ?? "nothing"}; only the load balancer's namespace ${ns} needs privileged, a backends' namespace only for web-init's NET_ADMIN, warning and auditing at restricted (or baseline)`);
+    }
     if (spec.automountServiceAccountToken !== false)
         report("automountServiceAccountToken is not false: every container would get the token");
     const vols = new Map((spec.volumes ?? []).map((v) => [v.name, v]));
@@ -345,6 +375,76 @@ else {
                 for (const v of x.verbs ?? [])
                     if (!["get", "list", "watch"].includes(v))
                         report(`Role ${r.metadata.namespace}/${r.metadata.name} grants ${v} on ${(x.resources ?? []).join(",")}: the controller only reads`);
+    }
+}
+
+// ---------------------------------------------------------------- the mode
+// The ConfigMap's `mode` (nat or flow) reaches the load balancer's
+// containers (their steps, the controller's rendering, the timeouts'
+// default); flow mode needs mh and the virtual port on the pods (IPIP
+// rewrites no port); and the web pods' web-init, which cannot read a
+// ConfigMap of another namespace, carries the same mode and the virtual
+// address as literals: they must agree.
+if (lb) {
+    const { where, obj } = lb;
+    const spec = podSpecOf(obj);
+    const report = (msg) => problems.push(`${where}: ${msg}`);
+    const envOf = (c, n) => (c?.env ?? []).find((e) => e.name === n);
+    const ipvsC = (spec.containers ?? []).find((c) => c.name === "ipvs");
+    const ref = envOf(ipvsC, "IPVS_CONTROLLER_NAMESPACE")?.valueFrom?.configMapKeyRef;
+    const cmName = ref?.name;
+    const cm = cmName ? configMaps.get(`${lbNs}/${cmName}`) : undefined;
+    for (const c of containersOf(spec).filter((c) => c.image?.includes("/ipvs:"))) {
+        const m = envOf(c, "IPVS_CONTROLLER_MODE")?.valueFrom?.configMapKeyRef;
+        if (!m || m.name !== cmName || m.key !== "mode")
+            report(`container ${c.name}: IPVS_CONTROLLER_MODE does not come from the ConfigMap's mode key: it would run nat mode's steps whatever the mode`);
+    }
+    const prep = envOf(ipvsC, "IPVS_PREPARE")?.value;
+    if (ipvsC && prep !== undefined && !String(prep).split(",").includes("sloppy"))
+        report(`container ipvs: IPVS_PREPARE "${prep}" lacks sloppy: in flow mode nothing would confirm net.ipv4.vs.sloppy_tcp`);
+    if (cm) {
+        const mode = cm.mode ?? "nat";
+        const vs = String(cm["virtual-server"] ?? "");
+        const [vip, vport] = [vs.replace(/:[^:]*$/, ""), vs.replace(/^.*:/, "")];
+        const cmWhere = `ConfigMap ${lbNs}/${cmName}`;
+        if (!["nat", "flow"].includes(mode)) problems.push(`${cmWhere}: mode "${mode}" is neither nat nor flow`);
+        if (mode === "flow") {
+            if ((cm["lb-algo"] ?? "mh") !== "mh")
+                problems.push(`${cmWhere}: mode flow with lb-algo "${cm["lb-algo"]}": flow mode schedules with mh (the controller refuses another)`);
+            if (cm["target-port"] !== undefined && cm["target-port"] !== vport)
+                problems.push(`${cmWhere}: mode flow with target-port ${cm["target-port"]}, not the virtual server's port ${vport}: IPIP does not rewrite ports`);
+        }
+        // the web pods: in the ConfigMap's namespace, labelled as its selector says
+        const sel = String(cm.selector ?? "").split(",").map((t) => t.trim()).filter(Boolean).map((t) => t.split(/==?/));
+        const matches = (labels) => sel.length > 0 && sel.every((t) => t.length === 2 && labels?.[t[0].trim()] === t[1].trim());
+        for (const { where: w, obj: o } of objects) {
+            const s = podSpecOf(o);
+            if (!s || (o.metadata?.namespace ?? "default") !== cm.namespace || !matches(o.spec?.template?.metadata?.labels ?? o.metadata?.labels)) continue;
+            const inits = (s.initContainers ?? []).filter(isWebInit);
+            if (inits.length === 0) {
+                if (mode === "flow") problems.push(`${w}: no web-init init container: in flow mode the web pods must take the requests tunnelled to them (tunl0 up with ${vip} on it)`);
+                continue;
+            }
+            for (const c of inits) {
+                const args = [...(c.command ?? []), ...(c.args ?? [])].map(String);
+                const after = args.slice(args.findIndex((a) => /(^|\s)web-init(\s|$)/.test(a)) + 1);
+                const env = envOf(c, "IPVS_WEB_VIPS");
+                if (after.length === 0 && env?.valueFrom) problems.push(`${w}: container ${c.name}: IPVS_WEB_VIPS is not a literal value, so it cannot be checked against the ConfigMap's virtual address`);
+                const vips = (after.length ? after.join(",") : String(env?.value ?? "")).split(/[\s,]+/).filter(Boolean);
+                if (!vips.includes(vip))
+                    problems.push(`${w}: container ${c.name}: its virtual addresses (${vips.join(", ") || "none"}) lack the ConfigMap's virtual-server address ${vip}`);
+                const wmode = envOf(c, "IPVS_WEB_MODE")?.value ?? "flow";
+                if (wmode !== mode)
+                    problems.push(`${w}: container ${c.name}: IPVS_WEB_MODE is ${wmode} but the ConfigMap's mode is ${mode}`);
+                const sc = c.securityContext ?? {};
+                if (!(sc.capabilities?.add ?? []).includes("NET_ADMIN"))
+                    problems.push(`${w}: container ${c.name}: does not add NET_ADMIN, which it needs for tunl0 and the addresses`);
+                const uid = eff(s, c, "runAsUser");
+                if (uid !== undefined && uid !== 0)
+                    problems.push(`${w}: container ${c.name}: runs as uid ${uid}, not 0: NET_ADMIN would not be effective (no ambient capabilities)`);
+                if (sc.privileged) problems.push(`${w}: container ${c.name}: privileged, where NET_ADMIN suffices`);
+            }
+        }
     }
 }
 

@@ -4,9 +4,13 @@
 # must be refused, the Kustomization naming exactly the files `kubectl apply
 # -f manifests/` reads (among them copies that give the load balancer more
 # privilege than it needs, or the backends less protection than Pod
-# Security restricted), kubectl itself reading both ways, the ConfigMap's
-# BGP settings accepted by exabgp-helper, and the sample web's nginx
-# configuration answering with the pod's address.  Needs node and npm (Debian's
+# Security restricted, web-init's NET_ADMIN and root excepted, or a mode
+# the load balancer and the web pods do not agree on), kubectl itself
+# reading both ways, the ConfigMap's BGP settings accepted by
+# exabgp-helper, the sample web's nginx configuration answering with the
+# pod's address (and on the virtual port, for flow mode, under the pod's
+# sysctls), and the sample's web-init, as its container runs it, doing
+# nothing in the ConfigMap's nat mode.  Needs node and npm (Debian's
 # nodejs works), kubectl (Debian's kubernetes-client if there is none), and
 # BUILD, the project's build directory (default build/ci).
 set -euo pipefail
@@ -74,8 +78,8 @@ expect_bad "no pod-level seccomp" 30-loadbalancer.yaml '/^        seccompProfile
     'container prepare: seccompProfile is not RuntimeDefault'
 expect_bad "SYS_MODULE back in ipvs" 30-loadbalancer.yaml 's/add: \["NET_ADMIN"\]$/add: ["NET_ADMIN", "SYS_MODULE"]/' \
     'container ipvs: adds SYS_MODULE beyond NET_ADMIN'
-expect_bad "ipvs loading modules" 30-loadbalancer.yaml 's/value: "forward,conntrack,masquerade"/value: "modules,forward,conntrack,masquerade"/' \
-    'container ipvs: IPVS_PREPARE "modules,forward,conntrack,masquerade" includes the modules step'
+expect_bad "ipvs loading modules" 30-loadbalancer.yaml 's/value: "forward,conntrack,masquerade,sloppy"/value: "modules,forward,conntrack,masquerade,sloppy"/' \
+    'container ipvs: IPVS_PREPARE "modules,forward,conntrack,masquerade,sloppy" includes the modules step'
 # make-before-break on deletion (check.mjs): the hooks, the shared file, the drains, the grace
 expect_bad "ipvs without its preStop" 30-loadbalancer.yaml 's/\["ipvs-entrypoint", "prestop"\]/["sleep", "1"]/' \
     'container ipvs: preStop is "sleep 1", want ipvs-entrypoint prestop'
@@ -105,18 +109,27 @@ expect_bad "Role outside the backends' namespace" 10-rbac.yaml 's/namespace: k8s
 expect_bad "Role granting writes" 10-rbac.yaml '0,/verbs: \["get", "list", "watch"\]/s//verbs: ["get", "list", "watch", "delete"]/' \
     'Role k8s-ipvs-lb-web/ipvs-lb-backends grants delete on pods: the controller only reads'
 # the backends' namespace and the sample web under Pod Security restricted
-# (check.mjs's POD_SECURITY table)
-expect_bad "backends' namespace privileged" 00-namespace.yaml 's/enforce: restricted/enforce: privileged/' \
-    "Namespace k8s-ipvs-lb-web: enforces Pod Security privileged"
+# (check.mjs's POD_SECURITY table), but for web-init's NET_ADMIN and root
+# (WEB_INIT_EXCEPTIONS), for which the namespace enforces privileged
+expect_bad "backends' namespace privileged, nothing audited" 00-namespace.yaml '/pod-security.kubernetes.io\/\(warn\|audit\): restricted/d' \
+    "Namespace k8s-ipvs-lb-web: enforces Pod Security privileged but warns at nothing and audits at nothing"
+expect_bad "web-init with more than NET_ADMIN" 40-sample-web.yaml 's/add: \["NET_ADMIN"\]/add: ["NET_ADMIN", "SYS_ADMIN"]/' \
+    'Pod Security restricted (capabilities (baseline)): container web-init: adds NET_ADMIN, SYS_ADMIN'
+expect_bad "web-init privileged" 40-sample-web.yaml 's/^            runAsNonRoot: false$/&\n            privileged: true/' \
+    'Pod Security restricted (privileged containers): container web-init: privileged: true'
+expect_bad "web-init without NET_ADMIN" 40-sample-web.yaml '/add: \["NET_ADMIN"\]/d' \
+    'container web-init: does not add NET_ADMIN, which it needs'
+expect_bad "web-init as nginx's user" 40-sample-web.yaml '/^            runAsUser: 0$/d' \
+    'container web-init: runs as uid 101, not 0: NET_ADMIN would not be effective'
 expect_bad "web as root" 40-sample-web.yaml '/runAsNonRoot: true/d' \
     'Pod Security restricted (running as non-root): container nginx: runAsNonRoot is not true'
 expect_bad "web as uid 0" 40-sample-web.yaml 's/runAsUser: 101/runAsUser: 0/' \
     'Pod Security restricted (non-root user): container nginx: runAsUser is 0'
-expect_bad "web may escalate" 40-sample-web.yaml 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/' \
+expect_bad "web may escalate" 40-sample-web.yaml '/- name: nginx/,$s/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/' \
     'Pod Security restricted (privilege escalation): container nginx: allowPrivilegeEscalation is not false'
-expect_bad "web keeps capabilities" 40-sample-web.yaml 's/drop: \["ALL"\]/drop: ["NET_RAW"]/' \
+expect_bad "web keeps capabilities" 40-sample-web.yaml '/- name: nginx/,$s/drop: \["ALL"\]/drop: ["NET_RAW"]/' \
     'Pod Security restricted (capabilities (restricted)): container nginx: capabilities.drop lacks ALL'
-expect_bad "web adds a capability" 40-sample-web.yaml 's/drop: \["ALL"\]/&\n              add: ["NET_ADMIN"]/' \
+expect_bad "web adds a capability" 40-sample-web.yaml '/- name: nginx/,$s/drop: \["ALL"\]/&\n              add: ["NET_ADMIN"]/' \
     'Pod Security restricted (capabilities (baseline)): container nginx: adds NET_ADMIN'
 expect_bad "web without seccomp" 40-sample-web.yaml '/seccompProfile/d' \
     'Pod Security restricted (seccomp (restricted)): container nginx: seccompProfile is neither RuntimeDefault nor Localhost'
@@ -124,6 +137,22 @@ expect_bad "web with a hostPath" 40-sample-web.yaml 's/emptyDir: {sizeLimit: 64M
     'Pod Security restricted (hostPath volumes): volume cache is a hostPath'
 expect_bad "web on the host network" 40-sample-web.yaml 's/^      automountServiceAccountToken: false$/&\n      hostNetwork: true/' \
     'Pod Security restricted (host namespaces): hostNetwork: true'
+# the mode (check.mjs, "the mode"): read by the load balancer's containers;
+# the web pods' web-init agrees with the ConfigMap; flow mode's constraints
+expect_bad "prepare without the mode" 30-loadbalancer.yaml '/args: \["prepare"\]/,/key: mode}/{/- name: IPVS_CONTROLLER_MODE/,+2d}' \
+    "container prepare: IPVS_CONTROLLER_MODE does not come from the ConfigMap's mode key"
+expect_bad "ipvs not confirming sloppy_tcp" 30-loadbalancer.yaml 's/value: "forward,conntrack,masquerade,sloppy"/value: "forward,conntrack,masquerade"/' \
+    'container ipvs: IPVS_PREPARE "forward,conntrack,masquerade" lacks sloppy'
+expect_bad "web-init with another address" 40-sample-web.yaml '/- name: IPVS_WEB_VIPS$/{n;s/"10.1.1.1"/"10.1.1.2"/}' \
+    "container web-init: its virtual addresses (10.1.1.2) lack the ConfigMap's virtual-server address 10.1.1.1"
+expect_bad "web-init in nat mode, the ConfigMap in flow" 20-config.yaml 's/^  mode: "nat"$/  mode: "flow"/' \
+    "container web-init: IPVS_WEB_MODE is nat but the ConfigMap's mode is flow"
+expect_bad "flow mode with the pods on another port" 20-config.yaml 's/^  mode: "nat"$/  mode: "flow"/; s/^  lb-algo: "rr"$/  lb-algo: "mh"/' \
+    "mode flow with target-port 8080, not the virtual server's port 80: IPIP does not rewrite ports"
+expect_bad "flow mode with lb-algo rr" 20-config.yaml 's/^  mode: "nat"$/  mode: "flow"/' \
+    'mode flow with lb-algo "rr": flow mode schedules with mh'
+expect_bad "unknown mode" 20-config.yaml 's/^  mode: "nat"$/  mode: "dsr"/' \
+    'mode "dsr" is neither nat nor flow'
 
 # 3. -k and -f apply the same objects.  The kustomization may not be a
 # *.yaml here, or -f would try to apply it.
@@ -174,13 +203,23 @@ ip -n "$NODE_NS" link add eth0 type veth peer name web0
 ip -n "$NODE_NS" addr add "$WEB_IP/24" dev eth0
 ip -n "$NODE_NS" link set eth0 up
 ip -n "$NODE_NS" link set lo up
-(cd "$HERE" && node --input-type=module -e '
+# web JS: evaluate JS with `web` the sample's objects by kind
+web() {
+    (cd "$HERE" && node --input-type=module -e '
     import { readFileSync } from "node:fs"; import { parseAllDocuments } from "yaml";
-    const cm = parseAllDocuments(readFileSync(process.argv[1], "utf8")).map((d) => d.toJS())
-        .find((o) => o?.kind === "ConfigMap" && o.metadata.name === "web-nginx");
-    process.stdout.write(cm.data["default.conf"]);' "$M/40-sample-web.yaml") >"$TMP/default.conf"
-WEB_UID=$(sed -n 's/^ *runAsUser: \([0-9]*\)$/\1/p' "$M/40-sample-web.yaml")
-[ -n "$WEB_UID" ] && [ "$WEB_UID" != 0 ] || fail "40-sample-web.yaml has no non-root runAsUser"
+    const objs = parseAllDocuments(readFileSync(process.argv[1], "utf8")).map((d) => d.toJS()).filter(Boolean);
+    const web = Object.fromEntries(objs.map((o) => [o.kind, o]));
+    const pod = web.Deployment.spec.template.spec;
+    process.stdout.write(String(eval(process.argv[2])));' "$M/40-sample-web.yaml" "$1")
+}
+web 'web.ConfigMap.data["default.conf"]' >"$TMP/default.conf"
+WEB_UID=$(web 'pod.securityContext.runAsUser')
+[ -n "$WEB_UID" ] && [ "$WEB_UID" != 0 ] || fail "40-sample-web.yaml has no non-root runAsUser for the pod"
+# the pod's sysctls, as the kubelet sets them in the pod's namespace
+# (net.ipv4.ip_unprivileged_port_start: nginx, unprivileged, on port 80)
+while read -r key value; do
+    [ -n "$key" ] && ip netns exec "$NODE_NS" sysctl -qw "$key=$value"
+done < <(web '(pod.securityContext.sysctls ?? []).map((x) => `${x.name} ${x.value}\n`).join("")')
 chmod 711 "$TMP"
 mkdir "$TMP/run"
 chown "$WEB_UID:$WEB_UID" "$TMP/run"
@@ -207,4 +246,27 @@ for pid in $NGINX $(pgrep -P "$NGINX"); do
     [ "$st" = "$WEB_UID 0000000000000000" ] || fail "nginx process $pid runs as uid/CapEff '$st', want '$WEB_UID 0000000000000000'"
 done
 pass "the sample web's nginx, as uid $WEB_UID with no capabilities, answers with the pod's address ($body) on the ConfigMap's target-port $(cm target-port)"
+# flow mode's port: the virtual server's (IPIP rewrites no port), allowed
+# to uid $WEB_UID by the pod's sysctl; the answer names the pod and the
+# client's address as the pod sees it
+vport=$(cm virtual-server)
+vport=${vport##*:}
+body=$(ip netns exec "$NODE_NS" curl -sf --max-time 2 "http://$WEB_IP:$vport/") ||
+    { cat "$TMP/nginx.err" 2>/dev/null; fail "the sample's nginx does not answer on the virtual port $vport"; }
+[ "$body" = "$(hostname) $WEB_IP" ] || fail "on port $vport the sample's nginx answered '$body', not '$(hostname) $WEB_IP' (its name and the client's address)"
+pass "the sample web's nginx answers on the virtual port $vport too (for flow mode), with its name and the client's address: $body"
+
+# 6. the sample's web-init as the Deployment runs it (its args and env), in
+# the ConfigMap's nat mode: it checks its input and changes nothing (the
+# host has no ipip; flow mode's own tests are tests/integration/web-init.sh)
+mapfile -t wi_env < <(web 'pod.initContainers.find((c) => c.name === "web-init").env.map((e) => `${e.name}=${e.value}`).join("\n")')
+mapfile -t wi_args < <(web 'pod.initContainers.find((c) => c.name === "web-init").args.join("\n")')
+[ "${wi_args[0]:-}" = web-init ] || fail "the sample's web-init container runs '${wi_args[*]}', not web-init"
+links=$(ip -n "$NODE_NS" -o addr)
+out=$(ip netns exec "$NODE_NS" env -i PATH="$PATH" "${wi_env[@]}" sh "$SRC/images/ipvs/ipvs-entrypoint" "${wi_args[@]}" 2>&1) ||
+    fail "the sample's web-init (${wi_env[*]}) failed: $out"
+[ "$out" = "ipvs-entrypoint: web-init: nat mode: nothing to do for $(cm virtual-server | sed 's/:.*//') (the load balancer forwards by NAT; IPVS_WEB_MODE=flow puts them on tunl0)" ] ||
+    fail "the sample's web-init said: $out"
+[ "$(ip -n "$NODE_NS" -o addr)" = "$links" ] || fail "the sample's web-init in nat mode changed the pod's addresses"
+pass "the sample's web-init (${wi_env[*]}): $out"
 echo "manifests: all checks passed"

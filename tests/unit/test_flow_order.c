@@ -245,7 +245,7 @@ static const char *const not_ready_first[] = {"0",           "0 1-",      "0 1",
                                               "0 1 2- 3- 4", "0 1 2 3 4", NULL};
 /* readiness flaps: the place stays, weight 0 meanwhile */
 static const char *const flaps[] = {"0 1 2", "0 1- 2", "0 1- 2-", "0 1 2-", "0 1 2", NULL};
-/* every web pod not ready, then back */
+/* every web pod not ready (the virtual server is left out), then back */
 static const char *const all_down[] = {"0 1", "0- 1-", "0 1", NULL};
 /* scale down, then up again (new pods: younger) */
 static const char *const down_up[] = {"0 1 2 3", "0 2 3", "0 2", "0 2 4 5", NULL};
@@ -314,6 +314,8 @@ static void ready_count(void **state)
     assert_int_equal(render_count_vs_ready(&rc, 0, eps, 3), 1);
     eps[1].not_ready = true;
     assert_int_equal(render_count_vs_ready(&rc, 0, eps, 3), 0);
+    /* without a ready one the virtual server is a comment: no entries */
+    assert_int_equal(render_count_vs_real_servers(&rc, 0, eps, 3), 0);
     options_free(&cfg);
 }
 
