@@ -230,6 +230,8 @@ k8s_ipvs_start() {
         prep=modules,forward,sloppy
         mode=(IPVS_CONTROLLER_MODE=flow IPVS_MODULES="ip_vs ip_vs_mh" IPVS_TIMEOUTS="$K8S_IPVS_TIMEOUTS")
     }
+    # K8S_IPVS_PREPARE: other steps (a test breaking the mode on purpose)
+    prep=${K8S_IPVS_PREPARE:-$prep}
     # a kernel without IPVS: nothing to prepare, and /readyz cannot ask its table
     [ -z "$K8S_KEEPALIVED_OPTS" ] || { prep=none; serving=(--serving-check none); }
     [ -z "$K8S_PKI" ] || api=(--ca-file "$K8S_PKI/ca.crt" --token-file "$K8S_PKI/token")
