@@ -355,6 +355,15 @@ fi
         echo "timer has backed off exponentially meanwhile (0.2, 0.4, 0.8, ... s), so a"
         echo "stall lasts from the detection time up to about twice it.  A shorter hold"
         echo "time (3 s, the least BGP allows) or BFD would shorten both parts."
+        echo
+        echo "fresh-after-web-add: the router moves a share of the flows to the new pod,"
+        echo "whose Maglev table already holds the fourth web pod, while the flows still"
+        echo "go to the web pod the older pods' connection entries pinned them to when"
+        echo "there were three; for the quarter or so whose Maglev slot now belongs to"
+        echo "the new web pod, the new load balancer sends them there, which has no such"
+        echo "connection and resets it.  Only shared connection state would keep them"
+        echo "(IPVS's connection synchronisation daemon between the pods), or a web pod"
+        echo "set that does not change while flows are long-lived."
         if [ -f "$OUT/flows-client-address.csv" ]; then
             echo
             echo "The client's address as the web pods see it (X-Client-Address):"
@@ -366,7 +375,9 @@ fi
             echo "(ipvsprobe.py: SYNs from one test address with distinct source ports,"
             echo "their /proc/net/ip_vs_conn entries compared).  lb1 saw the web pods arrive"
             echo "one by one, lb4 started with all four; ctl holds lb1's real servers in"
-            echo "the reverse list order (a wrong rendering order); same-flows-again and"
+            echo "the reverse list order (a wrong rendering order: the check, order and"
+            echo "flows, fails for it as it must; a different order changes only a few of"
+            echo "Maglev's 4093 slots, so 1,000 flows may all still agree); same-flows-again and"
             echo "web-add-kept ask lb1 about the same flows again (address + 1, port - 1:"
             echo "Maglev hashes their sum) before and after the fourth web pod came."
             echo
