@@ -131,8 +131,14 @@ pass "a load balancer pod killed loses its nexthop; requests keep succeeding"
 # the kubelet deletes it: the router moves its flows to the other pod,
 # which has no state for them (sloppy_tcp, Maglev), and none may break.
 echo "== flow mode: Maglev, sloppy_tcp, TUN"
-rig_pod_del lb1
-rig_pod_del lb2
+# deleted as the kubelet does (no drain: no traffic now), so that their
+# helpers take their routes out of the nodes: the new pods' helpers refuse
+# to replace another pod's route
+for n in 1 2; do
+    DRAIN_SECONDS=0 IPVS_DRAIN_SECONDS=0 k8s_lb_delete "lb$n" "$n" 10.1.1.0/24 >/dev/null ||
+        fail "deleting lb$n failed"
+    rig_pod_del "lb$n"
+done
 rig_wait_nexthops 10.1.1.0/24 0 30
 K8S_MODE=flow
 k8s_flow_nodes
