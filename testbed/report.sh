@@ -72,7 +72,10 @@ set xlabel "time (s)"; set ylabel "requests/s"; set y2label "nexthops / failed r
 set yrange [0:*]; set y2range [0:*]; set ytics nomirror; set y2tics
 plot "$OUT/fig13b.csv" every ::1 using 1:3 with linespoints title "requests/s", \
      "" every ::1 using 1:2 axes x1y2 with steps title "router nexthops", \
-     "" every ::1 using 1:4 axes x1y2 with impulses lw 3 title "failed requests"
+     "" every ::1 using 1:4 axes x1y2 with impulses lw 3 title "failed requests"$(
+    [ ! -f "$OUT/fig13b-flow.csv" ] || printf '%s' ", \\
+     \"$OUT/fig13b-flow.csv\" every ::1 using 1:3 with linespoints title \"requests/s, flow mode\", \\
+     \"\" every ::1 using (\$1 + 0.3):4 axes x1y2 with impulses lw 3 title \"failed requests, flow mode\"")
 GP
 fi
 
@@ -90,6 +93,34 @@ plot "$OUT/.fig10-ipvs.dat" using 1:2 with linespoints lw 2 title "IPVS pod (our
      "$OUT/.fig10-nginx-proxy.dat" using 1:2 with linespoints lw 2 title "nginx reverse proxy"
 GP
     rm -f "$OUT"/.fig10-*.dat
+fi
+
+# flows.png: live and answering connections over time, one panel per mode,
+# a dashed line at each event's start
+if [ -f "$OUT/flows-live.csv" ] && [ -f "$OUT/flows-events.csv" ]; then
+    fmodes=$(awk -F, 'NR > 1 && !seen[$1]++ { printf "%s ", $1 }' "$OUT/flows-live.csv")
+    n=0
+    for m in $fmodes; do
+        n=$((n + 1))
+        awk -F, -v m="$m" 'NR > 1 && $1 == m { print $2, $3, $4 }' "$OUT/flows-live.csv" >"$OUT/.flows-$m.dat"
+    done
+    {
+        echo "set terminal pngcairo size 1000,$((260 * n + 60))"
+        echo "set output \"$OUT/flows.png\""
+        echo "set multiplot layout $n,1 title \"Long-lived connections through load balancer changes (issue 12)\""
+        echo "set ylabel \"connections\"; set yrange [0:*]; set key below"
+        for m in $fmodes; do
+            echo "unset arrow; unset label"
+            awk -F, -v m="$m" 'NR > 1 && $1 == m {
+                printf "set arrow from %s, graph 0 to %s, graph 1 nohead dt 2 lc rgb \"gray40\"\n", $8, $8
+                printf "set label \"%s (%s broken)\" at %s, graph 0.08 rotate by 90 font \",8\"\n", $2, $4, $8 + 0.8 }' "$OUT/flows-events.csv"
+            echo "set title \"$m mode\"; set xlabel \"time since the client started (s)\""
+            echo "plot \"$OUT/.flows-$m.dat\" using 1:2 with steps lw 2 title \"live\", \\"
+            echo "     \"\" using 1:3 with steps lw 1 title \"answering within 1 s\""
+        done
+        echo "unset multiplot"
+    } | gnuplot
+    rm -f "$OUT"/.flows-*.dat
 fi
 
 {
@@ -256,13 +287,13 @@ fi
         echo
         echo "![Fig. 13a](fig13a.png)"
     fi
-    # fig13b_after KIND: failed requests in the slices from each change of
-    # KIND (start|stop) up to the next change, "N over K changes"
+    # fig13b_after KIND [CSV]: failed requests in the slices from each
+    # change of KIND (start|stop) up to the next change, "N over K changes"
     fig13b_after() {
         awk -F, -v k="$1" 'NR == 1 { next }
             $5 != "" { split($5, w, " "); cur = w[1]; if (cur == k) n++ }
             cur == k { s += $4 }
-            END { printf "%d over %d changes", s, n }' "$OUT/fig13b.csv"
+            END { printf "%d over %d changes", s, n }' "${2:-$OUT/fig13b.csv}"
     }
     if [ -f "$OUT/fig13b.csv" ]; then
         total=$(awk -F, 'NR > 1 { s += $4 } END { print s + 0 }' "$OUT/fig13b.csv")
@@ -282,8 +313,93 @@ fi
         echo "pods that stay, too) to a pod with no IPVS state for them, which answers"
         echo "with a reset; no drain keeps a flow the router has moved (issue 12's"
         echo "flow-preserving mode does)."
+        if [ -f "$OUT/fig13b-flow.csv" ]; then
+            ftotal=$(awk -F, 'NR > 1 { s += $4 } END { print s + 0 }' "$OUT/fig13b-flow.csv")
+            echo
+            echo "The same changes (the same random draws) with the load balancer pods in"
+            echo "flow mode (issue 12: Maglev with the port, sloppy_tcp, TUN; raw:"
+            echo "fig13b-flow.csv): $ftotal failed requests over all slices; from each start:"
+            echo "$(fig13b_after start "$OUT/fig13b-flow.csv"), from each deletion: $(fig13b_after stop "$OUT/fig13b-flow.csv")."
+        fi
         echo
         echo "![Fig. 13b](fig13b.png)"
+    fi
+    if [ -f "$OUT/flows.csv" ]; then
+        echo
+        echo "## Long-lived connections through load balancer changes (issue 12)"
+        echo
+        echo "flows.sh: the client holds $(awk -F, 'NR == 2 { print $3 }' "$OUT/flows.csv") HTTP keep-alive connections through the VIP,"
+        echo "each sending a request every 100 ms and checking every answer, while the"
+        echo "load balancer pods change; the same schedule in NAT mode (the paper's) and"
+        echo "in flow mode (Maglev with the port, sloppy_tcp, TUN: K8S_MODE=flow).  A"
+        echo "connection is broken by a reset, no answer within 60 s, or a wrong answer"
+        echo "(another web pod, another request's); broken ones are replaced.  Raw:"
+        echo "flows.csv, flows-events.csv (kinds, times), flows-live.csv, flows-*/."
+        echo
+        echo "| event | NAT broken | flow broken | NAT longest wait (s) | flow longest wait (s) |"
+        echo "|---|---|---|---|---|"
+        awk -F, 'NR > 1 { k = $2; if (!(k in o)) { o[k] = ++n; e[n] = k }
+                          b[$1, k] = $4 " of " $3; w[$1, k] = $13 }
+                 END { for (i = 1; i <= n; i++) { k = e[i]
+                         printf "| %s | %s | %s | %s | %s |\n", k, b["nat", k], b["flow", k], w["nat", k], w["flow", k] } }' \
+            "$OUT/flows-events.csv"
+        echo
+        echo "Kinds of breakage (reset / timeout / wrong answer), per mode and event:"
+        echo "$(awk -F, 'NR > 1 { printf "%s%s %s %s/%s/%s", sep, $1, $2, $5, $6, $7; sep = "; " }' "$OUT/flows-events.csv")."
+        sl=$(awk -F, 'NR > 1 && $2 == "silent" { printf "%s%s mode: nexthop gone %s s after the pod fell silent, longest wait %s s", sep, $1, $11, ($13 == "" ? "under 1" : $13); sep = "; " }' "$OUT/flows-events.csv")
+        echo
+        echo "Silent death ($sl): the router keeps sending a share"
+        echo "of the flows to the silent pod until the route reflector's hold time"
+        echo "(HOLD_TIME 9 s) ends its session and the withdrawal reaches the router;"
+        echo "then each stalled connection waits for TCP's next retransmission, whose"
+        echo "timer has backed off exponentially meanwhile (0.2, 0.4, 0.8, ... s), so a"
+        echo "stall lasts from the detection time up to about twice it.  A shorter hold"
+        echo "time (3 s, the least BGP allows) or BFD would shorten both parts."
+        echo
+        echo "fresh-after-web-add: the router moves a share of the flows to the new pod,"
+        echo "whose Maglev table already holds the fourth web pod, while the flows still"
+        echo "go to the web pod the older pods' connection entries pinned them to when"
+        echo "there were three; for the quarter or so whose Maglev slot now belongs to"
+        echo "the new web pod, the new load balancer sends them there, which has no such"
+        echo "connection and resets it.  Only shared connection state would keep them"
+        echo "(IPVS's connection synchronisation daemon between the pods), or a web pod"
+        echo "set that does not change while flows are long-lived."
+        if [ -f "$OUT/flows-client-address.csv" ]; then
+            echo
+            echo "The client's address as the web pods see it (X-Client-Address):"
+            echo "$(awk -F, '{ printf "%s%s mode %s", sep, $1, $2; sep = ", " }' "$OUT/flows-client-address.csv") (the client is 192.0.2.2)."
+        fi
+        if [ -f "$OUT/flows-probes.csv" ] && [ "$(wc -l <"$OUT/flows-probes.csv")" -gt 1 ]; then
+            echo
+            echo "Table agreement: the same flows asked of the kernel in two pods"
+            echo "(ipvsprobe.py: SYNs from one test address with distinct source ports,"
+            echo "their /proc/net/ip_vs_conn entries compared).  lb1 saw the web pods arrive"
+            echo "one by one, lb4 started with all four; ctl holds lb1's real servers in"
+            echo "the reverse list order (a wrong rendering order: the check, order and"
+            echo "flows, fails for it as it must; a different order changes only a few of"
+            echo "Maglev's 4093 slots, so 1,000 flows may all still agree); same-flows-again and"
+            echo "web-add-kept ask lb1 about the same flows again (address + 1, port - 1:"
+            echo "Maglev hashes their sum) before and after the fourth web pod came."
+            echo
+            echo "| mode | check | pods | flows | same web pod | another |"
+            echo "|---|---|---|---|---|---|"
+            tail -n +2 "$OUT/flows-probes.csv" | while IFS=, read -r m c p f sa d; do echo "| $m | $c | $p | $f | $sa | $d |"; done
+        fi
+        if [ -f "$OUT/flows-flood.csv" ] && [ "$(wc -l <"$OUT/flows-flood.csv")" -gt 1 ]; then
+            echo
+            echo "ACK flood (sloppy_tcp's cost): spoofed ACKs from 198.51.100.0/24 to the"
+            echo "VIP, the IPVS connection entries of two load balancer pods before and"
+            echo "after (flows-flood.csv).  With sloppy_tcp every ACK without state"
+            echo "creates an entry in ESTABLISHED that lives for the tcp timeout."
+            echo
+            echo "| mode | pod | entries before | after | from the flood | expires in (s) | entry size (B) | ACKs sent | in (s) | timeouts tcp/tcpfin/udp |"
+            echo "|---|---|---|---|---|---|---|---|---|---|"
+            tail -n +2 "$OUT/flows-flood.csv" | while IFS=, read -r m p b a fl emin emax osz _ sent secs to; do
+                echo "| $m | $p | $b | $a | $fl | ${emin:--}..${emax:--} | $osz | $sent | $secs | $to |"
+            done
+        fi
+        echo
+        echo "![flows](flows.png)"
     fi
 } >"$OUT/report.md"
 echo "report: $OUT/report.md"

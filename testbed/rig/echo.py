@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """echo.py - a tiny traffic tool for the namespace rig (stdlib only).
 
-serve   --name NAME [--port 80] [--address 0.0.0.0]
+serve   --name NAME [--port 80] [--address 0.0.0.0] [--http]
         Accept TCP connections; answer each with NAME and a newline, close.
         Run it inside a load balancer pod: the pod's local route for the
-        service range makes it answer for every service address.
+        service range makes it answer for every service address.  With
+        --http it speaks HTTP/1.1 keep-alive as the testbed's nginx web pods
+        do: "NAME" for /, "NAME CLIENT PATH" for /echo/... (flows.py's
+        requests, on a host without IPVS).
 
 connect ADDR[:PORT] [--count N] [--timeout S]
         Open N sequential TCP connections to ADDR (port 80 by default), each
@@ -35,6 +38,27 @@ import threading
 import time
 
 
+def http_session(conn, name):
+    """Answer HTTP/1.1 requests on CONN until the client closes it."""
+    client = conn.getpeername()[0]
+    buf = b""
+    while True:
+        head, sep, rest = buf.partition(b"\r\n\r\n")
+        if not sep:
+            chunk = conn.recv(4096)
+            if not chunk or len(buf) > 65536:
+                return
+            buf += chunk
+            continue
+        buf = rest
+        words = head.split(b"\r\n", 1)[0].decode(errors="replace").split()
+        path = words[1] if len(words) > 1 else "/"
+        body = f"{name} {client} {path}\n" if path.startswith("/echo/") else f"{name}\n"
+        conn.sendall(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                      f"X-Client-Address: {client}\r\n"
+                      f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
+
+
 def serve(args):
     answer = (args.name + "\n").encode()
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -47,7 +71,10 @@ def serve(args):
     def answer_one(conn):
         with conn:
             try:
-                conn.sendall(answer)
+                if args.http:
+                    http_session(conn, args.name)
+                else:
+                    conn.sendall(answer)
             except OSError:
                 pass
 
@@ -187,6 +214,7 @@ def main():
     s.add_argument("--name", required=True)
     s.add_argument("--port", type=int, default=80)
     s.add_argument("--address", default="0.0.0.0")
+    s.add_argument("--http", action="store_true")
     c = sub.add_parser("connect")
     c.add_argument("target")
     c.add_argument("--count", type=int, default=100)

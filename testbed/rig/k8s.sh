@@ -10,11 +10,25 @@
 #
 # On a kernel without IPVS (the development host) set K8S_KEEPALIVED_OPTS=-P
 # (keepalived without its checker): everything but the forwarding works.
+#
+# K8S_MODE=flow (issue 12; default nat) gives the load balancer pods
+# started from then on the flow-preserving mode: ipvs-controller --mode
+# flow (Maglev with the port, TUN, inhibit_on_failure), IPVS_PREPARE=
+# modules,forward,sloppy (no conntrack, no masquerade) and IPVS_TIMEOUTS=
+# $K8S_IPVS_TIMEOUTS; web pods added from then on run the image's
+# "ipvs-entrypoint web-init $K8S_VIPS" first, as their init container would
+# (NET_ADMIN only, /proc/sys read-only); k8s_up loads ipip (a node
+# requirement for web pods) and sets loose reverse-path filtering (2) on
+# the nodes, which see the web pods' replies from the VIP.  NAT and flow
+# pods must not serve one VIP at the same time.
 
 K8S_MASTER_IP=10.0.0.100
 : "${K8S_KEEPALIVED_OPTS:=}"
 : "${K8S_NAMESPACE:=default}"       # where the web pods are registered
 : "${K8S_TLS:=}"                    # 1: HTTPS on :6443 with a bearer token, as a real API server
+: "${K8S_MODE:=nat}"                # nat | flow: see above
+: "${K8S_VIPS:=10.1.1.10}"          # flow mode: the web pods' VIPs (web-init's arguments)
+: "${K8S_IPVS_TIMEOUTS:=300 30 300}" # flow mode: IPVS_TIMEOUTS (tcp tcpfin udp seconds)
 if [ -n "$K8S_TLS" ]; then
     K8S_API="https://$K8S_MASTER_IP:6443"
 else
@@ -28,6 +42,8 @@ K8S_PKI=""
 k8s_up() {
     _rig_need_env || return 1
     local n deadline
+    case "$K8S_MODE" in nat | flow) ;; *) _rig_err "K8S_MODE=$K8S_MODE: use nat or flow"; return 1 ;; esac
+    [ "$K8S_MODE" = nat ] || k8s_flow_nodes || return 1
     _rig_box k8smaster || return 1
     _rig_lan_port k8smaster "$K8S_MASTER_IP"
     for n in $(seq "$RIG_NODES"); do
@@ -49,6 +65,34 @@ k8s_up() {
     done
 }
 
+# k8s_flow_nodes: what the nodes need for flow mode's web pods: the ipip
+# module (modules are the host's: a pod cannot load them) and loose
+# reverse-path filtering, since a node without a load balancer pod routes
+# the VIP to the router, not to the web pod its reply comes from (strict
+# mode drops the reply).  Without IPVS (K8S_KEEPALIVED_OPTS set) the web
+# pods are not on the path: nothing to do.
+k8s_flow_nodes() {
+    local n
+    [ -z "$K8S_KEEPALIVED_OPTS" ] || return 0
+    [ -d /sys/module/ipip ] || modprobe ipip ||
+        { _rig_err "flow mode: the ipip module cannot be loaded (web pods need it)"; return 1; }
+    for n in $(seq "$RIG_NODES"); do
+        _rig_sysctls "$RIG-node$n" net.ipv4.conf.all.rp_filter=2
+    done
+}
+
+# k8s_web_init POD: the web pod's init container of flow mode:
+# ipvs-entrypoint web-init with only NET_ADMIN (no other capability in any
+# set) and /proc/sys read-only, as a container runtime gives it.
+k8s_web_init() {
+    # shellcheck disable=SC2086 # K8S_VIPS: one argument each
+    ip netns exec "$RIG-$1" sh -c '
+        mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys || exit 1
+        exec setpriv --bounding-set -all,+net_admin --inh-caps -all,+net_admin "$@"' _ \
+        sh "$SRC/images/ipvs/ipvs-entrypoint" web-init $K8S_VIPS >>"$RIG_DIR/$1.web-init.log" 2>&1 ||
+        { _rig_err "web-init in web pod $1 failed: $(tail -n 3 "$RIG_DIR/$1.web-init.log")"; return 1; }
+}
+
 # _k8s_http NS ADDR [PORT]: one HTTP GET from namespace NS; prints the body.
 _k8s_http() {
     ip netns exec "$1" timeout 3 bash -c '
@@ -62,11 +106,17 @@ _k8s_http() {
 }
 
 # k8s_web_add NODE POD: a web pod on NODE: nginx answering every request
-# with the pod's address; created in the API (app=web, Ready) once it answers.
+# with the pod's address (/echo/...: the address, the client's address as
+# the pod sees it and the path, for flows.py; header X-Client-Address on
+# every answer); created in the API (app=web, Ready) once it answers.  In
+# flow mode (K8S_MODE=flow) web-init runs first (k8s_web_init).
 k8s_web_add() {
     _rig_need_env || return 1
     local node=$1 pod=$2 ip dir deadline
     ip=$(rig_pod_add "$node" "$pod") || return 1
+    if [ "$K8S_MODE" = flow ] && [ -z "$K8S_KEEPALIVED_OPTS" ]; then
+        k8s_web_init "$pod" || return 1
+    fi
     dir="$RIG_DIR/$pod"
     mkdir -p "$dir"
     cat >"$dir/nginx.conf" <<EOF
@@ -85,7 +135,9 @@ http {
     keepalive_requests 100000;
     server {
         listen 80 default_server reuseport;
-        location / { default_type text/plain; return 200 "\$server_addr\n"; }
+        add_header X-Client-Address \$remote_addr;
+        location / { default_type text/plain; return 200 "$ip\n"; }
+        location /echo/ { default_type text/plain; return 200 "$ip \$remote_addr \$uri\n"; }
     }
 }
 EOF
@@ -143,6 +195,15 @@ k8s_lb_start() {
     # (the entry point serves metrics on IPVS_CONTROLLER_METRICS_ADDRESS,
     # 0.0.0.0:9101 by default); a caller's HEALTH_URL=... comes after and wins
     local maddr=${IPVS_CONTROLLER_METRICS_ADDRESS:-0.0.0.0:9101}
+    k8s_exabgp_start "$pod" "$node" "$prefix" "$@"
+}
+
+# k8s_exabgp_start POD NODE PREFIX [NAME=VALUE...]: the pod's exabgp
+# container alone (exabgp-helper, which execs exabgp), as k8s_lb_start
+# starts it and as the kubelet starts it again after exabgp died.
+k8s_exabgp_start() {
+    local pod=$1 node=$2 prefix=$3 maddr=${IPVS_CONTROLLER_METRICS_ADDRESS:-0.0.0.0:9101}
+    shift 3
     # the withdrawal report for the ipvs container's preStop (/run/lb in manifests/)
     rig_lb_start "$pod" "$node" "$prefix" HEALTH_URL="http://127.0.0.1:${maddr##*:}/readyz" \
         WITHDRAWN_FILE="$RIG_DIR/$pod/lb/withdrawn" "$@"
@@ -162,7 +223,15 @@ k8s_ipvs_start() {
     # controller, which runs keepalived
     # the pod's shared volume (/run/lb in manifests/): the preStop hooks' files
     mkdir -p "$dir/lb"
-    local prep=modules,forward,conntrack,masquerade api=() serving=()
+    local prep=modules,forward,conntrack,masquerade api=() serving=() mode=()
+    # flow mode: Maglev, TUN, sloppy_tcp and deliberate timeouts instead of
+    # NAT's conntrack and masquerade; ip_vs_mh loaded by the modules step
+    [ "$K8S_MODE" != flow ] || {
+        prep=modules,forward,sloppy
+        mode=(IPVS_CONTROLLER_MODE=flow IPVS_MODULES="ip_vs ip_vs_mh" IPVS_TIMEOUTS="$K8S_IPVS_TIMEOUTS")
+    }
+    # K8S_IPVS_PREPARE: other steps (a test breaking the mode on purpose)
+    prep=${K8S_IPVS_PREPARE:-$prep}
     # a kernel without IPVS: nothing to prepare, and /readyz cannot ask its table
     [ -z "$K8S_KEEPALIVED_OPTS" ] || { prep=none; serving=(--serving-check none); }
     [ -z "$K8S_PKI" ] || api=(--ca-file "$K8S_PKI/ca.crt" --token-file "$K8S_PKI/token")
@@ -172,7 +241,7 @@ k8s_ipvs_start() {
     # ~0.5 s after that (gate's poll and fall, BGP)
     _rig_bg "$pod.controller" "$ns" env PATH="$BUILD/controller:$PATH" IPVS_PREPARE="$prep" \
         KEEPALIVED_DIR="$dir" KEEPALIVED_RUN_DIR="$dir" KEEPALIVED_OPTS="$K8S_KEEPALIVED_OPTS" \
-        IPVS_CONTROLLER_STOP_FILE="$dir/lb/stopping" \
+        IPVS_CONTROLLER_STOP_FILE="$dir/lb/stopping" "${mode[@]}" \
         sh "$SRC/images/ipvs/ipvs-entrypoint" run \
         --apiserver "$K8S_API" "${api[@]}" "${serving[@]}" --namespace "$K8S_NAMESPACE" --selector app=web \
         --virtual-server "$vip:80" --health-check-interval 0.5 --health-check-timeout 0.5 \
@@ -291,6 +360,18 @@ k8s_ipvs_conns() {
     f=${f%/ip_vs}/ip_vs_stats
     { read -r line; read -r line; read -r c line; } <"$f" 2>/dev/null || c=0
     echo $((16#${c:-0}))
+}
+
+# k8s_client_conns POD: IPVS connection entries in POD from the client
+# (192.0.2.2): the client's connections the pod carries or carried.
+k8s_client_conns() {
+    local f n=0 w
+    f=$(_k8s_ipvs_file "$1") || return 1
+    f=${f%/ip_vs}/ip_vs_conn
+    while read -r -a w; do
+        [ "${w[1]:-}" != C0000202 ] || n=$((n + 1))
+    done <"$f"
+    echo "$n"
 }
 
 # k8s_wrk SECONDS [CONNECTIONS] [URL]: wrk from the client; prints

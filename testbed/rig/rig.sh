@@ -728,13 +728,15 @@ rig_wait_nexthops() {
     RIG_WAITED=$(_rig_since "$t0")
 }
 
-# rig_echo_start POD [PORT]: the echo server in the pod (TCP PORT, default
-# 80, on 0.0.0.0), answering every connection with the pod's name.
+# rig_echo_start POD [PORT] [http]: the echo server in the pod (TCP PORT,
+# default 80, on 0.0.0.0), answering every connection with the pod's name;
+# with "http", HTTP/1.1 keep-alive as the web pods answer (echo.py --http).
 rig_echo_start() {
     _rig_need_env || return 1
-    local pod=$1 port=${2:-80} deadline out pid
+    local pod=$1 port=${2:-80} deadline out pid http=()
+    [ "${3:-}" != http ] || http=(--http)
     _rig_pod_get "$pod" node >/dev/null || return 1
-    _rig_bg "$pod.echo" "$RIG-$pod" "$RIG_PY" "$RIG_LIB_DIR/echo.py" serve --name "$pod" --port "$port"
+    _rig_bg "$pod.echo" "$RIG-$pod" "$RIG_PY" "$RIG_LIB_DIR/echo.py" serve --name "$pod" --port "$port" "${http[@]}"
     pid=$RIG_LAST_PID
     deadline=$((SECONDS + 10))
     while :; do

@@ -10,6 +10,9 @@
 #                    router's ECMP route changed (seconds; paper Fig. 13c)
 #   fig13c-stages.csv each of those starts broken down by stage (stages.sh)
 #   fig13b.csv       throughput in 2 s slices while pods change at random
+#   fig13b-flow.csv  with FIG13B_FLOW=1: the same changes with load
+#                    balancers in flow mode (issue 12; not yet run in the
+#                    VM, so off by default)
 #
 # Counts: REACTIONS (default 20 of each), CHANGES (default 50).
 set -euo pipefail
@@ -180,28 +183,53 @@ for k in 1 2 3 4; do
 done
 
 SLICES=${SLICES:-40}
+# fig13b CSV: SLICES slices of wrk, every fourth starting or deleting a load
+# balancer pod at random; RANDOM seeded, so every call draws the same changes
+fig13b() {
+    local csv=$1 i change changing="" t0 rps errs hops
+    echo "t,nexthops,requests_per_second,errors,change" >"$csv"
+    up=(1 2 3 4)
+    RANDOM=1312
+    t0=$EPOCHREALTIME
+    for i in $(seq "$SLICES"); do
+        change=""
+        if [ $((i % 4)) = 0 ]; then
+            [ -z "$changing" ] || wait "$changing"
+            pick_change
+            if [ "$KIND" = stop ]; then lb_down "$LB"; else lb_up "$LB"; fi >/dev/null 2>&1 &
+            changing=$!
+            change="$KIND lb$LB"
+        fi
+        read -r rps errs <<<"$(k8s_wrk 2 32)"
+        hops=$(rig_nexthops "$A" | grep -c . || true)
+        awk -v a="$t0" -v b="$EPOCHREALTIME" -v h="$hops" -v r="$rps" -v e="$errs" -v c="$change" \
+            'BEGIN { printf "%.1f,%d,%s,%s,%s\n", b - a, h, r, e, c }' >>"$csv"
+        printf '.'
+    done
+    [ -z "$changing" ] || wait "$changing"
+    echo
+}
 step "Fig. 13b: throughput in 2 s slices while the load balancer pods change at random ($SLICES slices)"
-echo "t,nexthops,requests_per_second,errors,change" >"$OUT/fig13b.csv"
-up=(1 2 3 4)
-changing=""
-t0=$EPOCHREALTIME
-for i in $(seq "$SLICES"); do
-    change=""
-    if [ $((i % 4)) = 0 ]; then
-        [ -z "$changing" ] || wait "$changing"
-        pick_change
-        if [ "$KIND" = stop ]; then lb_down "$LB"; else lb_up "$LB"; fi >/dev/null 2>&1 &
-        changing=$!
-        change="$KIND lb$LB"
-    fi
-    read -r rps errs <<<"$(k8s_wrk 2 32)"
-    hops=$(rig_nexthops "$A" | grep -c . || true)
-    awk -v a="$t0" -v b="$EPOCHREALTIME" -v h="$hops" -v r="$rps" -v e="$errs" -v c="$change" \
-        'BEGIN { printf "%.1f,%d,%s,%s,%s\n", b - a, h, r, e, c }' >>"$OUT/fig13b.csv"
-    printf '.'
-done
-[ -z "$changing" ] || wait "$changing"
-echo
+fig13b "$OUT/fig13b.csv"
+
+if [ "${FIG13B_FLOW:-0}" = 1 ]; then
+    # issue 12: the same draws with load balancers in flow mode (Maglev,
+    # sloppy_tcp, TUN), the web pods given flow mode's init
+    step "Fig. 13b in flow mode: the same changes, load balancer pods with --mode flow"
+    for n in "${up[@]}"; do lb_down "$n"; done
+    rig_wait_nexthops "$A" 0 60
+    K8S_MODE=flow
+    k8s_flow_nodes
+    for n in 1 2 3 4; do k8s_web_init "web$n"; done
+    for n in 1 2 3 4; do lb_up "$n"; done
+    rig_wait_nexthops "$A" 4 180
+    k8s_wait_ipvs 4 60 lb1 lb2 lb3 lb4
+    fig13b "$OUT/fig13b-flow.csv"
+    for n in "${up[@]}"; do lb_down "$n"; done
+    up=()
+    rig_wait_nexthops "$A" 0 60
+    K8S_MODE=nat
+fi
 
 step "Fig. 10: one IPVS pod against iptables DNAT and nginx as a proxy, 4 down to 1 web pods"
 for n in "${up[@]}"; do lb_down "$n"; done

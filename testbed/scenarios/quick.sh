@@ -6,6 +6,8 @@
 # table of every load balancer, as itself (the time it took is printed, not
 # asserted: under TCG it depends on the host); a load balancer pod killed
 # loses its nexthop while requests keep succeeding through the others.
+# In flow mode (issue 12) long-lived connections survive the graceful
+# deletion of the load balancer pod that carried some of them.
 # Exit 0 only if all of that holds.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -121,3 +123,50 @@ answers=$(k8s_requests 60)
 fails=$(grep -c FAIL <<<"$answers" || true)
 [ "$fails" = 0 ] || fail "$fails of 60 requests failed after a load balancer was killed"
 pass "a load balancer pod killed loses its nexthop; requests keep succeeding"
+
+# Flow mode (issue 12): connections survive a graceful load balancer
+# change.  The NAT load balancers go; the web pods get flow mode's init
+# (web-init), two load balancer pods start with --mode flow, a client holds
+# long-lived connections through the VIP and one of the pods is deleted as
+# the kubelet deletes it: the router moves its flows to the other pod,
+# which has no state for them (sloppy_tcp, Maglev), and none may break.
+echo "== flow mode: Maglev, sloppy_tcp, TUN"
+# deleted as the kubelet does (no drain: no traffic now), so that their
+# helpers take their routes out of the nodes: the new pods' helpers refuse
+# to replace another pod's route
+for n in 1 2; do
+    DRAIN_SECONDS=0 IPVS_DRAIN_SECONDS=0 k8s_lb_delete "lb$n" "$n" 10.1.1.0/24 >/dev/null ||
+        fail "deleting lb$n failed"
+    rig_pod_del "lb$n"
+done
+rig_wait_nexthops 10.1.1.0/24 0 30
+K8S_MODE=flow
+k8s_flow_nodes
+for n in 1 2 3; do k8s_web_init "web$n"; done
+_rig_sysctls "$RIG-client" net.core.txrehash=0
+for n in 1 2; do
+    rig_pod_add "$n" "lbf$n" >/dev/null
+    k8s_lb_start "lbf$n" "$n" 10.1.1.0/24 "$VIP"
+done
+rig_wait_nexthops 10.1.1.0/24 2 120
+k8s_wait_ipvs 3 30 lbf1 lbf2
+FLOWS_LOG="$RIG_DIR/flows.client.log"
+FLOWS_SERIES="$RIG_DIR/flows.series"
+_rig_bg flows "$RIG-client" "$RIG_PY" "$SRC/testbed/rig/flows.py" "$VIP:80" --connections 20 \
+    --log "$FLOWS_LOG" --series "$FLOWS_SERIES"
+# all_answering: the client's last sample has its 20 connections open and answering
+all_answering() { [ "$(tail -n 1 "$FLOWS_SERIES" | cut -d' ' -f2-4)" = "20 20 0" ]; }
+wait_until 60 "20 long-lived connections answering" all_answering
+wait_until 10 "lbf2 carrying some of them" '[ "$(k8s_client_conns lbf2)" -gt 0 ]'
+carried=$(k8s_client_conns lbf2)
+k8s_lb_delete lbf2 2 10.1.1.0/24 >/dev/null || fail "deleting lbf2 failed"
+rig_pod_del lbf2
+rig_wait_nexthops 10.1.1.0/24 1 30
+sleep 3
+wait_until 60 "the connections answering again" all_answering
+broken=$(grep -c ' fail ' "$FLOWS_LOG" || true)
+pods=$(awk '$2 == "pod" { print $4 }' "$FLOWS_LOG" | sort -uV | tr '\n' ' ')
+seen=$(awk '$2 == "pod" { print $5 }' "$FLOWS_LOG" | sort -u | tr '\n' ' ')
+echo "flow mode: lbf2 carried $carried of 20 connections; deleted; broken: $broken; web pods: $pods; they saw the client as: $seen"
+[ "$broken" = 0 ] || fail "flow mode: $broken connections broke when lbf2 was deleted: $(grep ' fail ' "$FLOWS_LOG" | head -n 3 | tr '\n' ';')"
+pass "flow mode: a load balancer pod deleted gracefully breaks none of the connections it carried"
